@@ -1,0 +1,101 @@
+"""Command line: `python -m bot [--config FILE] [run | import FILE | migrate | slots]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import CONFIG_ENV, ConfigFileMissingError, Settings, load_settings
+
+NO_TOKEN = (
+    "No bot token: set telegram.token in the config file ({env} names it) "
+    "or the TALON_TELEGRAM__TOKEN environment variable."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Talon booking bot")
+    parser.add_argument("--config", type=Path, help=f"TOML config file (or set {CONFIG_ENV})")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot by long polling (the default)")
+    importer = commands.add_parser("import", help="import organizations, doctors and patients")
+    importer.add_argument("file", type=Path, help="a TOML file, see docs/import-format.md")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser("slots", help="generate slots for the booking horizon and exit")
+    return parser
+
+
+async def _import(settings: Settings, path: Path) -> int:
+    from bot.app import open_database
+    from bot.services.clock import SystemClock
+    from bot.services.importer import ImportErrors, import_data, load_toml
+
+    try:
+        data = load_toml(path)
+        async with open_database(settings) as db, db.sessions() as session:
+            report = await import_data(
+                session,
+                data=data,
+                now=SystemClock().now(),
+                horizon_days=settings.booking.horizon_days,
+            )
+    except ImportErrors as errors:
+        print(f"{path}: {len(errors.issues)} error(s), nothing was changed:", file=sys.stderr)
+        for issue in errors.issues:
+            print(f"  {issue.location}: {issue.message}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.app import open_database
+
+    async with open_database(settings):
+        pass
+    print("database is up to date")
+    return 0
+
+
+async def _slots(settings: Settings) -> int:
+    from bot.app import open_database, refresh_slots
+    from bot.services.clock import SystemClock
+
+    async with open_database(settings) as db:
+        await refresh_slots(db, settings=settings, clock=SystemClock())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigFileMissingError as error:
+        print(error, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.logging.level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "import":
+        return asyncio.run(_import(settings, args.file))
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.command == "slots":
+        return asyncio.run(_slots(settings))
+    if settings.telegram.token is None:
+        print(NO_TOKEN.format(env=CONFIG_ENV), file=sys.stderr)
+        return 2
+    from bot.app import run_polling
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_polling(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Wiring: database, dispatcher, background jobs and the polling loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.fsm_storage import SqlAlchemyStorage
+from bot.handlers import booking, fallback, identify, start
+from bot.middlewares import DbSessionMiddleware
+from bot.services.clock import Clock, SystemClock
+from bot.services.consent import agreement_text
+from bot.services.importer import import_data, load_toml
+from bot.services.slots import generate_slots
+from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade
+from db.models import Organization
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand(command="start", description="Записаться к врачу"),
+    BotCommand(command="help", description="Справка"),
+]
+# Leaves room for the consent heading inside Telegram's 4096-character message limit.
+MAX_AGREEMENT_CHARS = 3800
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        await upgrade(engine)
+        yield Database(engine=engine, sessions=create_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def prepare_data(db: Database, *, settings: Settings, clock: Clock) -> None:
+    """Demo data on an empty database (if enabled), then slots for the horizon."""
+    async with db.sessions() as session:
+        empty = await session.scalar(select(Organization.id).limit(1)) is None
+        if empty and settings.demo.load_when_empty:
+            report = await import_data(
+                session,
+                data=load_toml(settings.demo.file),
+                now=clock.now(),
+                horizon_days=settings.booking.horizon_days,
+            )
+            logger.info("demo data loaded: %s", report.summary())
+    await refresh_slots(db, settings=settings, clock=clock)
+
+
+async def refresh_slots(db: Database, *, settings: Settings, clock: Clock) -> None:
+    async with db.sessions() as session:
+        added = await generate_slots(
+            session, now=clock.now(), horizon_days=settings.booking.horizon_days
+        )
+        await session.commit()
+    logger.info("slot generation: %d new slots", added)
+
+
+def check_agreement(settings: Settings) -> None:
+    text = agreement_text(settings.consent.file)
+    if len(text) > MAX_AGREEMENT_CHARS:
+        raise ValueError(
+            f"the agreement in {settings.consent.file} has {len(text)} characters; "
+            f"a Telegram message holds at most {MAX_AGREEMENT_CHARS} here"
+        )
+
+
+def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Dispatcher:
+    storage = SqlAlchemyStorage(
+        db.sessions,
+        ttl=timedelta(minutes=settings.booking.session_timeout_minutes),
+        clock=clock,
+    )
+    dp = Dispatcher(storage=storage, settings=settings, clock=clock)
+    dp.update.middleware(DbSessionMiddleware(db.sessions))
+    dp.include_routers(start.router, identify.router, booking.router, fallback.router)
+    return dp
+
+
+def create_bot(settings: Settings) -> Bot:
+    if settings.telegram.token is None:
+        raise ValueError("no bot token configured")
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+        if settings.telegram.api_base
+        else AiohttpSession()
+    )
+    return Bot(
+        settings.telegram.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_scheduler(
+    db: Database, dp: Dispatcher, *, settings: Settings, clock: Clock
+) -> AsyncIOScheduler:
+    """Jobs live in the in-memory job store: they are rebuilt at every start, never pickled."""
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(
+        refresh_slots,
+        "cron",
+        hour=settings.booking.slot_generation_hour,
+        kwargs={"db": db, "settings": settings, "clock": clock},
+        id="refresh_slots",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    storage = dp.storage
+    assert isinstance(storage, SqlAlchemyStorage)
+    scheduler.add_job(
+        storage.purge_expired,
+        "interval",
+        minutes=max(1.0, settings.booking.session_timeout_minutes / 2),
+        id="purge_dialogues",
+        coalesce=True,
+    )
+    return scheduler
+
+
+async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None:
+    clock = clock or SystemClock()
+    check_agreement(settings)
+    async with open_database(settings) as db:
+        await prepare_data(db, settings=settings, clock=clock)
+        dp = create_dispatcher(db, settings=settings, clock=clock)
+        scheduler = create_scheduler(db, dp, settings=settings, clock=clock)
+        bot = create_bot(settings)
+        scheduler.start()
+        try:
+            await bot.set_my_commands(COMMANDS)
+            await dp.start_polling(bot, polling_timeout=settings.telegram.polling_timeout)
+        finally:
+            scheduler.shutdown(wait=False)
+            await bot.session.close()

@@ -1,0 +1,114 @@
+"""Settings: a TOML file (path from --config or TALON_CONFIG) overridden by TALON_* env vars."""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "TALON_CONFIG"
+DEFAULT_CONFIG_PATH = Path("config.toml")
+PACKAGE_DATA = Path(__file__).parent / "data"
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    # A self-hosted Bot API server (or the local stand-in) instead of api.telegram.org.
+    api_base: str | None = None
+    polling_timeout: int = Field(default=30, ge=1, le=50)
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///data/talon.sqlite3"
+    echo: bool = False
+
+
+class BookingSettings(BaseModel):
+    horizon_days: int = Field(default=14, ge=1, le=60)
+    session_timeout_minutes: float = Field(default=10, gt=0)
+    slots_per_page: int = Field(default=24, ge=4, le=60)
+    slot_generation_hour: int = Field(default=3, ge=0, le=23)
+
+
+class ConsentSettings(BaseModel):
+    file: Path = PACKAGE_DATA / "consent.txt"
+    version: str = "2026-11-01"
+
+
+class DemoSettings(BaseModel):
+    load_when_empty: bool = True
+    file: Path = PACKAGE_DATA / "demo.toml"
+
+
+class LoggingSettings(BaseModel):
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TALON_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    booking: BookingSettings = BookingSettings()
+    consent: ConsentSettings = ConsentSettings()
+    demo: DemoSettings = DemoSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _toml_path.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+_toml_path: ContextVar[Path | None] = ContextVar("talon_toml_path", default=None)
+
+
+class ConfigFileMissingError(FileNotFoundError):
+    pass
+
+
+def resolve_config_path(config_path: Path | None = None) -> Path | None:
+    """An explicit path wins over TALON_CONFIG, which wins over ./config.toml if present."""
+    if config_path is None and (raw := os.environ.get(CONFIG_ENV)):
+        config_path = Path(raw)
+    if config_path is not None:
+        if not config_path.exists():
+            raise ConfigFileMissingError(f"config file not found: {config_path}")
+        return config_path
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    token = _toml_path.set(resolve_config_path(config_path))
+    try:
+        return Settings(**overrides)
+    finally:
+        _toml_path.reset(token)

@@ -1,0 +1,214 @@
+"""Choosing organization → service → doctor → day → time, and the consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.filters import InSession
+from bot.handlers import screens
+from bot.handlers.identify import IDENTITY_KEYS, ask_identity, book_for_identified
+from bot.handlers.start import begin
+from bot.keyboards.callbacks import (
+    ClosedDay,
+    ConsentAnswer,
+    DayPick,
+    DoctorPick,
+    OrgPick,
+    PageInfo,
+    ServicePick,
+    SlotPick,
+    TakenSlot,
+)
+from bot.services.booking import is_slot_bookable
+from bot.services.clock import Clock
+from bot.services.consent import has_consent, record_consent
+from bot.states import BookingFlow
+
+router = Router(name=__name__)
+router.callback_query.filter(InSession(), F.message)
+
+
+async def _browse(state: FSMContext, draft: dict[str, Any], **selection: Any) -> None:
+    kept = {k: v for k, v in draft.items() if k not in IDENTITY_KEYS}
+    await state.set_state(BookingFlow.browsing)
+    await state.set_data({**kept, **selection})
+
+
+async def _unavailable(query: CallbackQuery) -> None:
+    await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+
+
+@router.callback_query(OrgPick.filter())
+async def pick_organization(
+    query: CallbackQuery,
+    callback_data: OrgPick,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+) -> None:
+    screen = await screens.services(session, sid=callback_data.s, organization_id=callback_data.org)
+    if screen is None:
+        return await _unavailable(query)
+    await _browse(state, draft, org=callback_data.org)
+    await screens.show(query, screen)
+    await query.answer()
+
+
+@router.callback_query(ServicePick.filter())
+async def pick_service(
+    query: CallbackQuery,
+    callback_data: ServicePick,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+) -> None:
+    screen = await screens.doctors(session, sid=callback_data.s, service_id=callback_data.svc)
+    if screen is None:
+        return await _unavailable(query)
+    await _browse(state, draft, svc=callback_data.svc)
+    await screens.show(query, screen)
+    await query.answer()
+
+
+@router.callback_query(DoctorPick.filter())
+async def pick_doctor(
+    query: CallbackQuery,
+    callback_data: DoctorPick,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    screen = await screens.days(
+        session,
+        sid=callback_data.s,
+        service_id=callback_data.svc,
+        doctor_id=callback_data.doc,
+        now=clock.now(),
+        settings=settings,
+    )
+    if screen is None:
+        return await _unavailable(query)
+    await _browse(state, draft, svc=callback_data.svc, doc=callback_data.doc)
+    await screens.show(query, screen)
+    await query.answer()
+
+
+@router.callback_query(DayPick.filter())
+async def pick_day(
+    query: CallbackQuery,
+    callback_data: DayPick,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    screen = await screens.times(
+        session, sid=callback_data.s, pick=callback_data, now=clock.now(), settings=settings
+    )
+    if screen is None:
+        await query.answer(texts.DAY_CLOSED, show_alert=True)
+        return
+    await _browse(state, draft, svc=callback_data.svc, doc=callback_data.doc, day=callback_data.day)
+    await screens.show(query, screen)
+    await query.answer()
+
+
+@router.callback_query(ClosedDay.filter())
+async def closed_day(query: CallbackQuery) -> None:
+    await query.answer(texts.DAY_CLOSED, show_alert=True)
+
+
+@router.callback_query(TakenSlot.filter())
+async def taken_slot(query: CallbackQuery) -> None:
+    await query.answer(texts.TIME_TAKEN, show_alert=True)
+
+
+@router.callback_query(PageInfo.filter())
+async def page_info(query: CallbackQuery) -> None:
+    await query.answer()
+
+
+@router.callback_query(SlotPick.filter())
+async def pick_slot(
+    query: CallbackQuery,
+    callback_data: SlotPick,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    now = clock.now()
+    if not {"svc", "doc", "day"} <= draft.keys() or draft["svc"] != callback_data.svc:
+        return await _unavailable(query)
+    if not await is_slot_bookable(
+        session,
+        slot_id=callback_data.slot,
+        service_id=callback_data.svc,
+        doctor_id=draft["doc"],
+        now=now,
+    ):
+        await query.answer(texts.TIME_TAKEN, show_alert=True)
+        refreshed = await screens.times(
+            session, sid=callback_data.s, pick=_day_pick(draft), now=now, settings=settings
+        )
+        if refreshed is not None:
+            await screens.show(query, refreshed)
+        return
+    await _browse(state, draft, slot=callback_data.slot)
+    draft = await state.get_data()
+    assert query.message is not None
+    if draft.get("patient"):
+        # Identified earlier in this dialogue (the first choice was taken meanwhile).
+        await query.answer()
+        await book_for_identified(
+            query, state=state, session=session, clock=clock, draft=draft, settings=settings
+        )
+        return
+    user_id = query.from_user.id
+    if await has_consent(session, telegram_user_id=user_id, version=settings.consent.version):
+        await query.answer()
+        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        return
+    await state.set_state(BookingFlow.consent)
+    back = _day_pick(draft).pack()
+    await screens.show(query, screens.consent(sid=callback_data.s, settings=settings, back=back))
+    await query.answer()
+
+
+def _day_pick(draft: dict[str, Any]) -> DayPick:
+    return DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
+
+
+@router.callback_query(ConsentAnswer.filter(), BookingFlow.consent)
+async def answer_consent(
+    query: CallbackQuery,
+    callback_data: ConsentAnswer,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if not callback_data.ok:
+        await query.answer(texts.CONSENT_DECLINED_SHORT)
+        await begin(query, state=state, session=session, notice=texts.CONSENT_DECLINED)
+        return
+    await record_consent(
+        session,
+        telegram_user_id=query.from_user.id,
+        version=settings.consent.version,
+        now=clock.now(),
+    )
+    await query.answer()
+    await ask_identity(query, state=state, session=session, draft=draft, step=1)

@@ -1,0 +1,38 @@
+"""Whatever no other handler took: stale or forged buttons, text where a button is expected."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import texts
+from bot.keyboards import booking as kb
+
+router = Router(name=__name__)
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(texts.SESSION_ENDED_ALERT)
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            # Replace the dead keyboard so it cannot be pressed again.
+            await message.edit_text(texts.SESSION_ENDED, reply_markup=kb.start_only())
+            return
+        except TelegramBadRequest:
+            pass
+    if query.from_user is not None and query.bot is not None:
+        await query.bot.send_message(
+            query.from_user.id, texts.SESSION_ENDED, reply_markup=kb.start_only()
+        )
+
+
+@router.message()
+async def unexpected_message(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(texts.IDLE_HINT, reply_markup=kb.book_button())
+    else:
+        await message.answer(texts.USE_BUTTONS, reply_markup=kb.start_only())

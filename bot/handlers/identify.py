@@ -1,0 +1,240 @@
+"""Identification by OMS number, document number and birth date, then the booking itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.filters import InSession
+from bot.handlers import screens
+from bot.keyboards import booking as kb
+from bot.keyboards.callbacks import DayPick, IdentityStep
+from bot.services.booking import (
+    SlotUnavailableError,
+    book_slot,
+    booking_summary,
+    identify_patient,
+    load_ticket,
+)
+from bot.services.clock import Clock
+from bot.services.identity import (
+    IdentityFormatError,
+    normalize_document_number,
+    normalize_oms,
+    parse_birth_date,
+)
+from bot.services.ticket import render_ticket
+from bot.states import BookingFlow
+
+logger = logging.getLogger(__name__)
+router = Router(name=__name__)
+
+STEPS: dict[int, tuple[State, str]] = {
+    1: (BookingFlow.oms, texts.ASK_OMS),
+    2: (BookingFlow.document, texts.ASK_DOCUMENT),
+    3: (BookingFlow.birth_date, texts.ASK_BIRTH_DATE),
+}
+IDENTITY_KEYS = ("oms", "document", "prompt")
+
+
+def _without_identity(draft: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in draft.items() if k not in IDENTITY_KEYS}
+
+
+async def _retire_prompt(message: Message, draft: dict[str, Any]) -> None:
+    """Take the buttons off the previous prompt so only the current step can be pressed."""
+    prompt_id = draft.get("prompt")
+    if not prompt_id or message.bot is None:
+        return
+    try:
+        await message.bot.edit_message_reply_markup(
+            chat_id=message.chat.id, message_id=prompt_id, reply_markup=None
+        )
+    except TelegramBadRequest:
+        logger.debug("previous prompt %s already gone", prompt_id)
+
+
+async def ask_identity(
+    target: CallbackQuery | Message,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    step: int,
+    notice: str | None = None,
+) -> None:
+    next_state, prompt = STEPS[step]
+    if step == 1:
+        summary = await booking_summary(session, slot_id=draft["slot"], service_id=draft["svc"])
+        prompt = f"{texts.CHOSEN.format(summary=summary)}\n\n{prompt}"
+    if notice:
+        prompt = f"{notice}\n\n{prompt}"
+    if isinstance(target, Message):
+        await _retire_prompt(target, draft)
+    sent = await screens.show(
+        target, screens.Screen(prompt, kb.identity_prompt(draft["sid"], back_step=step - 1))
+    )
+    await state.set_state(next_state)
+    await state.update_data(prompt=sent.message_id if sent else None)
+
+
+@router.callback_query(IdentityStep.filter(), InSession(), F.message)
+async def go_to_step(
+    query: CallbackQuery,
+    callback_data: IdentityStep,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if not {"svc", "doc", "day", "slot"} <= draft.keys():
+        await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+        return
+    await query.answer()
+    if callback_data.step == 0:
+        await state.set_state(BookingFlow.browsing)
+        await state.set_data(_without_identity({**draft, "slot": None}))
+        pick = DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
+        screen = await screens.times(
+            session, sid=draft["sid"], pick=pick, now=clock.now(), settings=settings
+        )
+        await screens.show(query, screen or screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
+        return
+    keep = {"oms"} if callback_data.step == 2 else set()
+    draft = {k: v for k, v in draft.items() if k not in IDENTITY_KEYS or k in keep}
+    await state.set_data(draft)
+    await ask_identity(query, state=state, session=session, draft=draft, step=callback_data.step)
+
+
+@router.message(BookingFlow.oms, F.text)
+async def typed_oms(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    await _accept_value(message, state=state, session=session, step=1, key="oms")
+
+
+@router.message(BookingFlow.document, F.text)
+async def typed_document(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    await _accept_value(message, state=state, session=session, step=2, key="document")
+
+
+async def _accept_value(
+    message: Message, *, state: FSMContext, session: AsyncSession, step: int, key: str
+) -> None:
+    draft = await state.get_data()
+    normalize = normalize_oms if step == 1 else normalize_document_number
+    try:
+        value = normalize(message.text or "")
+    except IdentityFormatError as error:
+        await ask_identity(
+            message, state=state, session=session, draft=draft, step=step, notice=_format(error)
+        )
+        return
+    draft = {**draft, key: value}
+    await state.set_data(draft)
+    await ask_identity(message, state=state, session=session, draft=draft, step=step + 1)
+
+
+def _format(error: IdentityFormatError) -> str:
+    return texts.FORMAT_ERROR.format(message=texts.esc(error.message))
+
+
+@router.message(BookingFlow.birth_date, F.text)
+async def typed_birth_date(
+    message: Message, state: FSMContext, session: AsyncSession, clock: Clock, settings: Settings
+) -> None:
+    draft = await state.get_data()
+    now = clock.now()
+    try:
+        birth_date = parse_birth_date(message.text or "", today=now.date())
+    except IdentityFormatError as error:
+        await ask_identity(
+            message, state=state, session=session, draft=draft, step=3, notice=_format(error)
+        )
+        return
+    if "oms" not in draft or "document" not in draft:
+        # The earlier answers were lost (e.g. a step was pressed twice); ask from the start.
+        await ask_identity(message, state=state, session=session, draft=draft, step=1)
+        return
+    patient = await identify_patient(
+        session, oms=draft["oms"], document=draft["document"], birth_date=birth_date
+    )
+    await _retire_prompt(message, draft)
+    draft = _without_identity(draft)
+    await state.set_state(BookingFlow.browsing)
+    if patient is None:
+        logger.info("identification failed for telegram user %s", message.chat.id)
+        await state.set_data(draft)
+        await message.answer(texts.LOGIN_FAILED, reply_markup=kb.login_failed(draft["sid"]))
+        return
+    draft["patient"] = patient.id
+    await state.set_data(draft)
+    await book_for_identified(
+        message, state=state, session=session, clock=clock, draft=draft, settings=settings
+    )
+
+
+@router.message(StateFilter(BookingFlow.oms, BookingFlow.document, BookingFlow.birth_date))
+async def not_text(message: Message) -> None:
+    await message.answer(texts.TEXT_EXPECTED)
+
+
+async def book_for_identified(
+    target: CallbackQuery | Message,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    draft: dict[str, Any],
+    settings: Settings,
+) -> None:
+    chat_id = target.chat.id if isinstance(target, Message) else target.from_user.id
+    now = clock.now()
+    try:
+        booking = await book_slot(
+            session,
+            slot_id=draft["slot"],
+            service_id=draft["svc"],
+            patient_id=draft["patient"],
+            telegram_user_id=target.from_user.id if target.from_user else None,
+            telegram_chat_id=chat_id,
+            now=now,
+        )
+    except SlotUnavailableError:
+        await state.set_data({**draft, "slot": None})
+        pick = DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
+        screen = await screens.times(
+            session,
+            sid=draft["sid"],
+            pick=pick,
+            now=now,
+            settings=settings,
+            notice=texts.SLOT_TAKEN_MEANWHILE,
+        )
+        await screens.show(target, screen or screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
+        return
+    # Nothing typed survives the booking: the dialogue is over.
+    await state.clear()
+    logger.info("booking %s made for telegram user %s", booking.id, chat_id)
+    ticket = await load_ticket(session, booking_id=booking.id, now=now)
+    await screens.show(
+        target, screens.Screen(texts.BOOKED.format(details=texts.ticket_details(ticket)))
+    )
+    pdf = await render_ticket(ticket)
+    bot = target.bot
+    assert bot is not None
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(pdf, filename=f"talon-{ticket.ticket_number}.pdf"),
+        caption=texts.TICKET_CAPTION.format(ticket=ticket.ticket_number),
+        reply_markup=kb.start_only(),
+    )

@@ -1,0 +1,228 @@
+"""The printable appointment ticket («талон на приём»): a one-page A4 PDF."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from io import BytesIO
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fpdf import FPDF, XPos, YPos
+from fpdf.fonts import TTFFont
+
+__all__ = ["TicketData", "render_ticket", "render_ticket_pdf"]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketData:
+    ticket_number: str
+    organization_name: str
+    organization_address: str
+    organization_phone: str
+    doctor_full_name: str
+    doctor_position: str
+    service_name: str
+    patient_full_name: str
+    starts_at: datetime
+    timezone: str
+    issued_at: datetime
+
+    def __post_init__(self) -> None:
+        # A naive datetime would be read in the server's zone and print a wrong hour on paper;
+        # fail at construction rather than hand the patient a misleading ticket.
+        for name in ("starts_at", "issued_at"):
+            value: datetime = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"TicketData.{name} must be timezone-aware")
+        _zone(self.timezone)
+
+
+_FAMILY: Final = "SourceSansPro"
+_TITLE: Final = "Талон на приём к врачу"
+_CREATOR: Final = "Talon"
+_MOSCOW: Final = "Europe/Moscow"
+_REMINDER: Final = "Приходите за 10–15 минут до приёма. Если не сможете прийти — отмените запись."
+
+_WEEKDAYS: Final = (
+    "понедельник",
+    "вторник",
+    "среда",
+    "четверг",
+    "пятница",
+    "суббота",
+    "воскресенье",
+)
+_MONTHS_GENITIVE: Final = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+
+_MARGIN: Final = 20.0
+_LABEL_WIDTH: Final = 42.0
+_TEXT_GRAY: Final = 90
+
+
+@dataclass(frozen=True, slots=True)
+class _FontFiles:
+    regular: bytes
+    bold: bytes
+
+
+@functools.cache
+def _font_files() -> _FontFiles:
+    files = resources.files("font_source_sans_pro") / "files"
+    return _FontFiles(
+        regular=(files / "SourceSansPro-Regular.ttf").read_bytes(),
+        bold=(files / "SourceSansPro-Bold.ttf").read_bytes(),
+    )
+
+
+# functools.cache does not serialize concurrent first calls, and renders run in worker threads:
+# without the lock two tickets rendered at startup would both read the files.
+_font_lock = threading.Lock()
+
+
+def _fonts() -> _FontFiles:
+    with _font_lock:
+        return _font_files()
+
+
+def _add_font(pdf: FPDF, *, style: str, data: bytes) -> None:
+    # fpdf2 2.8.9's add_font() accepts only a path (it checks the file extension and existence),
+    # so the font object it would build is built here from the cached bytes instead. Each
+    # document needs its own parsed font: fpdf2 subsets the fontTools object in place on output.
+    fontkey = f"{_FAMILY.lower()}{style}"
+    pdf.fonts[fontkey] = TTFFont(pdf, BytesIO(data), fontkey, style)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone: {name!r}") from exc
+
+
+def _format_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _zone_note(local: datetime, zone_name: str) -> str:
+    if zone_name == _MOSCOW:
+        return "время московское"
+    offset = local.utcoffset()
+    assert offset is not None  # local comes from astimezone(ZoneInfo), always aware
+    return f"время местное, {_format_offset(offset)}"
+
+
+def _format_local(moment: datetime, zone_name: str, *, weekday: bool = True) -> str:
+    local = moment.astimezone(_zone(zone_name))
+    day = f"{local.day} {_MONTHS_GENITIVE[local.month - 1]} {local.year} г."
+    if weekday:
+        day = f"{_WEEKDAYS[local.weekday()]}, {day}"
+    return f"{day}, {local:%H:%M} ({_zone_note(local, zone_name)})"
+
+
+def _new_document() -> FPDF:
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
+    fonts = _fonts()
+    _add_font(pdf, style="", data=fonts.regular)
+    _add_font(pdf, style="B", data=fonts.bold)
+    # Metadata is visible in any viewer's "properties" and survives forwarding: nothing
+    # personal goes there, not even the ticket number.
+    pdf.set_title(_TITLE)
+    pdf.set_creator(_CREATOR)
+    pdf.set_lang("ru")
+    return pdf
+
+
+def _paragraph(pdf: FPDF, text: str, *, size: float, bold: bool = False, align: str = "L") -> None:
+    pdf.set_font(_FAMILY, "B" if bold else "", size)
+    pdf.multi_cell(0, size * 0.5, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _field(pdf: FPDF, label: str, value: str, *, bold: bool = False) -> None:
+    top = pdf.get_y()
+    pdf.set_text_color(_TEXT_GRAY)
+    pdf.set_font(_FAMILY, "", 10)
+    pdf.multi_cell(_LABEL_WIDTH, 6.5, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    label_bottom = pdf.get_y()
+    pdf.set_text_color(0)
+    pdf.set_font(_FAMILY, "B" if bold else "", 12)
+    pdf.set_xy(pdf.l_margin + _LABEL_WIDTH, top)
+    pdf.multi_cell(0, 6.5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(label_bottom, pdf.get_y()) + 2.5)
+
+
+def _rule(pdf: FPDF) -> None:
+    pdf.ln(3)
+    pdf.set_draw_color(170)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(5)
+
+
+def render_ticket_pdf(data: TicketData) -> bytes:
+    """Render the ticket; CPU-bound, so call `render_ticket` from async code."""
+    pdf = _new_document()
+    pdf.set_creation_date(data.issued_at)
+    pdf.add_page()
+
+    _paragraph(pdf, data.organization_name, size=13, bold=True)
+    pdf.ln(1)
+    pdf.set_text_color(_TEXT_GRAY)
+    _paragraph(pdf, data.organization_address, size=10)
+    _paragraph(pdf, f"Телефон: {data.organization_phone}", size=10)
+    pdf.set_text_color(0)
+    _rule(pdf)
+
+    _paragraph(pdf, _TITLE, size=20, bold=True, align="C")
+    pdf.ln(3)
+    pdf.set_font(_FAMILY, "B", 30)
+    pdf.multi_cell(
+        0, 16, f"№ {data.ticket_number}", border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.ln(8)
+
+    _field(pdf, "Дата и время", _format_local(data.starts_at, data.timezone), bold=True)
+    _field(pdf, "Врач", data.doctor_full_name)
+    _field(pdf, "Должность", data.doctor_position)
+    _field(pdf, "Услуга", data.service_name)
+    _field(pdf, "Пациент", data.patient_full_name)
+    _rule(pdf)
+
+    _paragraph(pdf, _REMINDER, size=11, bold=True)
+    pdf.ln(4)
+    pdf.set_text_color(_TEXT_GRAY)
+    _paragraph(
+        pdf, f"Талон выдан: {_format_local(data.issued_at, data.timezone, weekday=False)}", size=9
+    )
+    pdf.set_text_color(0)
+
+    return bytes(pdf.output())
+
+
+async def render_ticket(data: TicketData) -> bytes:
+    """Render the ticket in a worker thread so the event loop keeps serving other chats."""
+    return await asyncio.to_thread(render_ticket_pdf, data)

@@ -1,0 +1,9 @@
+from aiogram.fsm.state import State, StatesGroup
+
+
+class BookingFlow(StatesGroup):
+    browsing = State()
+    consent = State()
+    oms = State()
+    document = State()
+    birth_date = State()

@@ -1,0 +1,155 @@
+"""Everything the patient reads. HTML parse mode: user data goes through `esc`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from html import escape
+from zoneinfo import ZoneInfo
+
+from bot.services.ticket import TicketData
+
+WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+MONTHS_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+
+BTN_START = "В начало"
+BTN_BACK = "Назад"
+BTN_ACCEPT = "Принимаю"
+BTN_DECLINE = "Отказываюсь"
+BTN_RETRY = "Попробовать снова"
+BTN_BOOK = "Записаться к врачу"
+BTN_PREV_PAGE = "◀ Раньше"
+BTN_NEXT_PAGE = "Позже ▶"
+
+CHOOSE_ORGANIZATION = "<b>Запись на приём к врачу</b>\n\nВыберите медицинскую организацию:"
+NO_ORGANIZATIONS = (
+    "Запись пока недоступна: в системе нет ни одной медицинской организации. "
+    "Обратитесь в регистратуру."
+)
+CHOOSE_SERVICE = "<b>{org}</b>\n\nВыберите услугу:"
+NO_SERVICES = "<b>{org}</b>\n\nВ этой организации пока нет услуг для записи."
+CHOOSE_DOCTOR = "<b>{org}</b>\n{service}\n\nВыберите врача:"
+NO_DOCTORS = "<b>{org}</b>\n{service}\n\nНет врачей, ведущих приём по этой услуге."
+CHOOSE_DAY = (
+    "<b>{doctor}</b>\n{position}\n{service}\n\n"
+    "Выберите день. Дни, на которые запись невозможна, отмечены знаком ✖."
+)
+CHOOSE_TIME = (
+    "<b>{doctor}</b>\n{service}\n<b>{day}</b>\n\nВыберите время. Занятое время отмечено знаком ✖."
+)
+NO_TIMES = (
+    "<b>{doctor}</b>\n{service}\n<b>{day}</b>\n\nНа этот день свободного времени не осталось."
+)
+DAY_CLOSED = "На эту дату запись невозможна"
+TIME_TAKEN = "Это время уже занято. Выберите другое."
+SLOT_GONE = "Это время больше недоступно. Выберите другое:"
+SLOT_TAKEN_MEANWHILE = "К сожалению, это время только что заняли. Выберите другое время:"
+PAGE_INFO = "Стр. {page} из {pages}"
+
+CONSENT_INTRO = "<b>Согласие на обработку персональных данных</b> (редакция {version})\n\n"
+CONSENT_DECLINED_SHORT = "Запись отменена: согласие не дано"
+CONSENT_DECLINED = (
+    "Вы отказались от согласия на обработку персональных данных. Без него запись невозможна. "
+    "Ваши данные не сохранены."
+)
+
+ASK_OMS = (
+    "<b>Шаг 1 из 3.</b> Введите номер полиса ОМС <b>без серии</b> — 16 цифр единого номера "
+    "полиса (или номер временного свидетельства)."
+)
+ASK_DOCUMENT = (
+    "<b>Шаг 2 из 3.</b> Введите номер паспорта, социальной карты, свидетельства о рождении "
+    "или СНИЛС <b>без серии</b>."
+)
+ASK_BIRTH_DATE = (
+    "<b>Шаг 3 из 3.</b> Введите дату рождения в формате ДД.ММ.ГГГГ, например 05.03.1985."
+)
+FORMAT_ERROR = "{message}\n\nПопробуйте ещё раз."
+
+LOGIN_FAILED = (
+    "<b>Вход невозможен, проверьте, что данные введены верно</b>\n\n"
+    "Возможные причины:\n"
+    "1. При вводе данных допущена опечатка — проверьте номер полиса, номер документа и дату "
+    "рождения и попробуйте снова.\n"
+    "2. Вы не зарегистрированы в базе данных медицинской организации — для записи через бот "
+    "нужно один раз лично обратиться в регистратуру."
+)
+
+CHOSEN = "<b>Вы выбрали</b>\n{summary}"
+CHOICE_SUMMARY = (
+    "Организация: {org}\nВрач: {doctor}, {position}\nУслуга: {service}\nДата и время: <b>{when}</b>"
+)
+BOOKED = "<b>Вы успешно записались на приём!</b>\n\n{details}"
+TICKET_CAPTION = "Талон на приём № {ticket}. Покажите его в регистратуре."
+BOOKING_DETAILS = (
+    "Талон № <b>{ticket}</b>\n"
+    "Организация: {org}\n"
+    "Адрес: {address}\n"
+    "Врач: {doctor}, {position}\n"
+    "Услуга: {service}\n"
+    "Дата и время: <b>{when}</b>\n"
+    "Пациент: {patient}"
+)
+
+SESSION_ENDED = (
+    "Сеанс записи завершён: кнопка устарела или прошло слишком много времени. "
+    "Начните запись заново."
+)
+SESSION_ENDED_ALERT = "Сеанс записи завершён. Начните заново."
+USE_BUTTONS = "Пожалуйста, выберите вариант кнопкой в сообщении выше или нажмите «В начало»."
+IDLE_HINT = "Я помогаю записаться на приём к врачу. Нажмите «Записаться к врачу» или /start."
+NOT_AVAILABLE = "Этот вариант больше недоступен. Начните запись заново."
+HELP = (
+    "Этот бот записывает на приём к врачу и выдаёт талон.\n\n"
+    "/start — записаться к врачу\n"
+    "/help — эта справка\n\n"
+    "Записаться могут пациенты, которые есть в базе данных медицинской организации."
+)
+TEXT_EXPECTED = "Пожалуйста, отправьте ответ текстом."
+
+
+def ticket_details(ticket: TicketData) -> str:
+    return BOOKING_DETAILS.format(
+        ticket=esc(ticket.ticket_number),
+        org=esc(ticket.organization_name),
+        address=esc(ticket.organization_address),
+        doctor=esc(ticket.doctor_full_name),
+        position=esc(ticket.doctor_position),
+        service=esc(ticket.service_name),
+        when=local_when(ticket.starts_at, ticket.timezone),
+        patient=esc(ticket.patient_full_name),
+    )
+
+
+def esc(value: str) -> str:
+    return escape(value, quote=False)
+
+
+def day_label(day: date) -> str:
+    return f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d.%m}"
+
+
+def hours_label(hours: tuple[time, time]) -> str:
+    return f"{hours[0]:%H:%M}–{hours[1]:%H:%M}"
+
+
+def long_day(day: date) -> str:
+    return f"{WEEKDAYS[day.weekday()]}, {day.day} {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
+
+
+def local_when(moment: datetime, tz_name: str) -> str:
+    local = moment.astimezone(ZoneInfo(tz_name))
+    return f"{long_day(local.date())}, {local:%H:%M}"

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Time,
+    UniqueConstraint,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class BookingStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    short_name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(300))
+    phone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+    services: Mapped[list[Service]] = relationship(back_populates="organization")
+    doctors: Mapped[list[Doctor]] = relationship(back_populates="organization")
+
+
+doctor_services = Table(
+    "doctor_services",
+    Base.metadata,
+    Column("doctor_id", ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(Base):
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+
+    organization: Mapped[Organization] = relationship(back_populates="services")
+    doctors: Mapped[list[Doctor]] = relationship(
+        secondary=doctor_services, back_populates="services"
+    )
+
+
+class Doctor(Base):
+    __tablename__ = "doctors"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(200))
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+
+    organization: Mapped[Organization] = relationship(back_populates="doctors")
+    services: Mapped[list[Service]] = relationship(
+        secondary=doctor_services, back_populates="doctors"
+    )
+    hours: Mapped[list[WorkingHours]] = relationship(
+        back_populates="doctor", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def short_name(self) -> str:
+        initials = "".join(f" {p[0]}." for p in (self.first_name, self.middle_name) if p)
+        return f"{self.last_name}{initials}"
+
+
+class WorkingHours(Base):
+    """A weekly rule: on `weekday` (0 = Monday) the doctor receives from `start` to `end`."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("start_time < end_time", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+    doctor: Mapped[Doctor] = relationship(back_populates="hours")
+
+
+class Slot(Base):
+    __tablename__ = "slots"
+    __table_args__ = (UniqueConstraint("doctor_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    # False once the weekly rules no longer produce this slot but a booking still refers to it.
+    is_open: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    doctor: Mapped[Doctor] = relationship()
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    oms_number: Mapped[str] = mapped_column(String(16), unique=True)
+
+    documents: Mapped[list[PatientDocument]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+
+class PatientDocument(Base):
+    __tablename__ = "patient_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "number"),
+        Index("ix_patient_documents_number", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(32))
+
+    patient: Mapped[Patient] = relationship(back_populates="documents")
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        # The database, not only the code, guarantees one active booking per slot.
+        Index(
+            "uq_bookings_active_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_bookings_patient_status", "patient_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(16), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(
+            BookingStatus,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda enum_cls: [member.value for member in enum_cls],
+        ),
+        default=BookingStatus.ACTIVE,
+    )
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+    slot: Mapped[Slot] = relationship()
+    patient: Mapped[Patient] = relationship()
+    service: Mapped[Service] = relationship()
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_user_version", "telegram_user_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime]
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data, so a restart loses no dialogue."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+__all__ = [
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Consent",
+    "Doctor",
+    "FsmRecord",
+    "Organization",
+    "Patient",
+    "PatientDocument",
+    "Service",
+    "Slot",
+    "WorkingHours",
+    "doctor_services",
+]

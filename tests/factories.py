@@ -1,0 +1,122 @@
+"""Test data made through the real models, with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, time
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.booking import new_ticket_number
+from db.models import (
+    Booking,
+    BookingStatus,
+    Doctor,
+    Organization,
+    Patient,
+    PatientDocument,
+    Service,
+    Slot,
+    WorkingHours,
+)
+
+_seq = itertools.count(1)
+T = TypeVar("T")
+
+
+class Factory:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _save(self, obj: T) -> T:
+        self.session.add(obj)
+        await self.session.commit()
+        return obj
+
+    async def organization(self, **fields: object) -> Organization:
+        n = next(_seq)
+        defaults: dict[str, object] = {
+            "code": f"org{n}",
+            "name": f"Городская поликлиника № {n}",
+            "short_name": f"Поликлиника № {n}",
+            "address": "г. Москва, ул. Примерная, д. 1",
+            "phone": "+7 (495) 000-00-00",
+            "timezone": "Europe/Moscow",
+        }
+        return await self._save(Organization(**{**defaults, **fields}))
+
+    async def service(self, org: Organization, **fields: object) -> Service:
+        n = next(_seq)
+        defaults: dict[str, object] = {"code": f"svc{n}", "name": f"Приём врача {n}"}
+        return await self._save(Service(organization_id=org.id, **{**defaults, **fields}))
+
+    async def doctor(
+        self,
+        org: Organization,
+        *,
+        hours: dict[int, tuple[time, time]],
+        slot_minutes: int = 20,
+        services: list[Service] | None = None,
+        **fields: object,
+    ) -> Doctor:
+        n = next(_seq)
+        defaults: dict[str, object] = {
+            "code": f"doc{n}",
+            "last_name": "Иванова",
+            "first_name": "Анна",
+            "middle_name": "Петровна",
+            "position": "Врач-терапевт",
+        }
+        doctor = Doctor(
+            organization_id=org.id, slot_minutes=slot_minutes, **{**defaults, **fields}
+        )
+        doctor.hours = [WorkingHours(weekday=d, start_time=s, end_time=e) for d, (s, e) in hours.items()]
+        doctor.services = services if services is not None else [await self.service(org)]
+        return await self._save(doctor)
+
+    async def patient(
+        self,
+        *,
+        oms: str = "7788899730000765",
+        passport: str = "123456",
+        birth_date: date = date(1985, 3, 14),
+        **fields: object,
+    ) -> Patient:
+        defaults: dict[str, object] = {
+            "last_name": "Петров",
+            "first_name": "Пётр",
+            "middle_name": "Петрович",
+        }
+        patient = Patient(oms_number=oms, birth_date=birth_date, **{**defaults, **fields})
+        patient.documents = [PatientDocument(kind="passport", number=passport)]
+        return await self._save(patient)
+
+    async def booking(
+        self,
+        *,
+        slot: Slot | None = None,
+        slot_id: int | None = None,
+        patient: Patient | None = None,
+        status: BookingStatus = BookingStatus.ACTIVE,
+    ) -> Booking:
+        target = slot if slot is not None else await self.session.get(Slot, slot_id)
+        assert target is not None
+        doctor = await self.session.get(Doctor, target.doctor_id)
+        assert doctor is not None
+        await self.session.refresh(doctor, ["services"])
+        if patient is None:
+            n = next(_seq)
+            patient = await self.patient(oms=f"{n:09d}", passport=f"{n:06d}")
+        now = datetime.now(UTC)
+        return await self._save(
+            Booking(
+                ticket_number=new_ticket_number(),
+                slot_id=target.id,
+                patient_id=patient.id,
+                service_id=doctor.services[0].id,
+                status=status,
+                created_at=now,
+                updated_at=now,
+            )
+        )

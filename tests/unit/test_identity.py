@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.services.identity import (
+    IdentityFormatError,
+    luhn_is_valid,
+    mask,
+    normalize_document,
+    normalize_document_number,
+    normalize_oms,
+    parse_birth_date,
+    snils_is_valid,
+)
+
+TODAY = date(2026, 6, 15)
+
+
+def _message(excinfo: pytest.ExceptionInfo[IdentityFormatError]) -> str:
+    message = excinfo.value.message
+    assert message == str(excinfo.value)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [
+        ("7788899730000765", True),
+        ("7788899730000766", False),
+        ("7788899730000756", False),  # adjacent digits swapped
+        ("79927398713", True),
+        ("79927398710", False),
+        ("0", True),
+        ("18", True),
+        ("4111111111111111", True),
+        ("", False),
+        ("7788 8997 3000 0765", False),
+        ("77888997300007б5", False),
+        ("٧٧", False),  # non-ASCII digits are not digits here
+    ],
+)
+def test_luhn_is_valid(digits: str, expected: bool) -> None:
+    assert luhn_is_valid(digits) is expected
+
+
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [
+        ("11223344595", True),  # the usual example 112-233-445 95
+        ("11223344594", False),
+        ("12345678964", True),  # s = 165 > 101 -> 165 mod 101 = 64
+        ("12345678965", False),
+        ("00132667899", True),  # s = 99 < 100 -> check is s itself
+        ("00150881500", True),  # s = 100 -> 00
+        ("00150881510", False),  # s = 100 must not be written as "10" or "100"
+        ("00143754400", True),  # s = 101 -> 00
+        ("00143754401", False),
+        ("00131875901", True),  # s = 102 -> 1
+        ("00256996149", True),  # s = 150 -> 49
+        ("00699668200", True),  # s = 201 -> 201 mod 101 = 100 -> 00
+        ("00100199812", True),  # 001-001-998 and below carry no check number
+        ("00000000000", True),
+        ("00100199912", False),  # 001-001-999 is the first checked number (s = 65)
+        ("00100199965", True),
+        ("1122334459", False),
+        ("112233445950", False),
+        ("112-233-445 95", False),
+        ("", False),
+    ],
+)
+def test_snils_is_valid(digits: str, expected: bool) -> None:
+    assert snils_is_valid(digits) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("7788899730000765", "7788899730000765"),
+        ("  7788 8997 3000 0765 ", "7788899730000765"),
+        ("7788-8997-3000-0765", "7788899730000765"),
+        ("7788\u00a08997\u00a03000\u00a00765", "7788899730000765"),
+        ("7788–8997–3000–0765", "7788899730000765"),
+        ("0000000000000000", "0000000000000000"),
+        ("123456789", "123456789"),  # temporary certificate, no check known
+        ("123 456 789", "123456789"),
+        ("123456", "123456"),  # old-style policies: 6..16 digits, unchecked
+        ("1234567890", "1234567890"),
+        ("123456789012345", "123456789012345"),
+        ("№ 123456789", "123456789"),
+    ],
+)
+def test_normalize_oms_accepts(raw: str, expected: str) -> None:
+    assert normalize_oms(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragments"),
+    [
+        ("", ["16 цифр"]),
+        ("   ", ["16 цифр"]),
+        ("ЯМ 1234567", ["буквы", "серия", "только номер"]),
+        ("AB 7788899730000765", ["буквы"]),
+        ("7788899730000766", ["контрольной цифре", "проверьте, нет ли опечатки"]),
+        ("7788 8997 3000 0756", ["проверьте, нет ли опечатки"]),
+        ("12345", ["5 цифр", "не меньше 6"]),
+        ("1", ["1 цифра", "не меньше 6"]),
+        ("1234", ["4 цифры"]),
+        ("77888997300007651", ["17 цифр", "не больше 16"]),
+        ("778889973000076512345", ["21 цифра"]),
+        ("7788.8997.3000.0765", ["лишние символы", "«.»"]),
+        ("7788/8997", ["«/»"]),
+        ("+7788899730000765", ["«+»"]),
+    ],
+)
+def test_normalize_oms_rejects(raw: str, fragments: list[str]) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        normalize_oms(raw)
+    message = _message(excinfo)
+    for fragment in fragments:
+        assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("123456", "123456"),  # passport or birth certificate number
+        (" 123 456 ", "123456"),
+        ("№ 654321", "654321"),
+        ("112-233-445 95", "11223344595"),  # СНИЛС as usually written
+        ("112 233 445 95", "11223344595"),
+        ("11223344595", "11223344595"),
+        ("001-001-998 12", "00100199812"),  # old СНИЛС without check number
+        ("1234567", "1234567"),  # social cards vary in length
+        ("123456789", "123456789"),
+        ("123456789012", "123456789012"),
+        ("12345678901234567890", "12345678901234567890"),
+    ],
+)
+def test_normalize_document_number_accepts(raw: str, expected: str) -> None:
+    assert normalize_document_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragments"),
+    [
+        ("", ["номер документа", "без серии"]),
+        ("IV-АИ 123456", ["буквы", "без серии", "IV-АИ", "только номер"]),
+        ("IVАИ123456", ["буквы"]),
+        ("паспорт 123456", ["буквы"]),
+        ("45 06 123456", ["серию и номер паспорта", "6 цифр", "без серии из 4 цифр"]),
+        ("4506123456", ["10 цифр", "6 цифр"]),
+        ("112-233-445 94", ["СНИЛС", "контрольному числу", "проверьте, нет ли опечатки"]),
+        ("12345678965", ["СНИЛС", "проверьте, нет ли опечатки"]),
+        ("12345", ["5 цифр", "не меньше 6"]),
+        ("12", ["2 цифры"]),
+        ("123456789012345678901", ["21 цифра", "не больше 20"]),
+        ("123.456", ["лишние символы", "«.»"]),
+        ("123456#", ["«#»"]),
+    ],
+)
+def test_normalize_document_number_rejects(raw: str, fragments: list[str]) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        normalize_document_number(raw)
+    message = _message(excinfo)
+    for fragment in fragments:
+        assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "expected"),
+    [
+        ("passport", "123456", "123456"),
+        ("passport", " 123-456 ", "123456"),
+        ("birth_certificate", "654321", "654321"),
+        ("snils", "112-233-445 95", "11223344595"),
+        ("snils", "00100199812", "00100199812"),
+        ("social_card", "123456", "123456"),
+        ("social_card", "1234567890", "1234567890"),  # kind is known: not a passport slip
+        ("social_card", "11223344594", "11223344594"),  # nor a СНИЛС to be checked
+        ("social_card", "12345678901234567890", "12345678901234567890"),
+    ],
+)
+def test_normalize_document_accepts(kind: str, raw: str, expected: str) -> None:
+    assert normalize_document(kind, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "fragments"),
+    [
+        ("passport", "12345", ["паспорта", "5 цифр", "ровно 6 цифр"]),
+        ("passport", "1234567", ["7 цифр", "ровно 6"]),
+        ("passport", "4506 123456", ["серию и номер паспорта"]),
+        ("passport", "", ["номер паспорта"]),
+        ("birth_certificate", "IV-АИ 123456", ["буквы", "IV-АИ"]),
+        ("birth_certificate", "1234567", ["свидетельства о рождении", "ровно 6"]),
+        ("snils", "112-233-445 94", ["проверьте, нет ли опечатки"]),
+        ("snils", "123456", ["СНИЛС", "ровно 11 цифр"]),
+        ("snils", " ", ["Введите номер СНИЛС цифрами."]),
+        ("social_card", "12345", ["социальной карты", "от 6 до 20"]),
+        ("social_card", "123456789012345678901", ["21 цифра"]),
+        ("social_card", "12 34 5x", ["буквы"]),
+        ("driver_license", "123456", ["Неизвестный вид документа", "driver_license"]),
+        ("", "123456", ["Неизвестный вид документа"]),
+    ],
+)
+def test_normalize_document_rejects(kind: str, raw: str, fragments: list[str]) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        normalize_document(kind, raw)
+    message = _message(excinfo)
+    for fragment in fragments:
+        assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("05.03.1984", date(1984, 3, 5)),
+        ("5.3.1984", date(1984, 3, 5)),
+        ("05.3.1984", date(1984, 3, 5)),
+        ("  31.12.1999 ", date(1999, 12, 31)),
+        ("29.02.2000", date(2000, 2, 29)),  # divisible by 400: leap
+        ("29.02.2024", date(2024, 2, 29)),
+        ("05/03/1984", date(1984, 3, 5)),
+        ("05-03-1984", date(1984, 3, 5)),
+        ("05,03,1984", date(1984, 3, 5)),
+        ("15.06.2026", TODAY),  # born today
+        ("15.06.1901", date(1901, 6, 15)),  # exactly 125 years ago
+    ],
+)
+def test_parse_birth_date_accepts(raw: str, expected: date) -> None:
+    assert parse_birth_date(raw, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragments"),
+    [
+        ("", ["ДД.ММ.ГГГГ"]),
+        ("5 марта 1984", ["Не удалось распознать", "ДД.ММ.ГГГГ"]),
+        ("05031984", ["ДД.ММ.ГГГГ"]),
+        ("1984-03-05", ["ДД.ММ.ГГГГ"]),
+        ("05.03-1984", ["ДД.ММ.ГГГГ"]),  # mixed separators
+        ("05.03.84", ["четырьмя цифрами"]),
+        ("05.03.019840", ["четырьмя цифрами"]),
+        ("31.02.2000", ["Такой даты нет", "в феврале 2000 года 29 дней"]),
+        ("29.02.2023", ["в феврале 2023 года 28 дней"]),
+        ("29.02.1900", ["в феврале 1900 года 28 дней"]),  # divisible by 100: not leap
+        ("31.04.1990", ["в апреле 1990 года 30 дней"]),
+        ("00.05.1990", ["Такой даты нет", "нулевым"]),
+        ("12.13.1990", ["Такой даты нет", "от 01 до 12", "указан 13"]),
+        ("12.00.1990", ["указан 00"]),
+        ("16.06.2026", ["позже сегодняшней", "15.06.2026"]),
+        ("01.01.2207", ["позже сегодняшней"]),
+        ("14.06.1901", ["больше 125 лет"]),
+        ("01.01.0001", ["больше 125 лет"]),
+        ("01.01.0000", ["больше 125 лет"]),
+    ],
+)
+def test_parse_birth_date_rejects(raw: str, fragments: list[str]) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        parse_birth_date(raw, today=TODAY)
+    message = _message(excinfo)
+    for fragment in fragments:
+        assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("today", "raw", "accepted"),
+    [
+        (date(2028, 2, 29), "01.03.1903", True),
+        (date(2028, 2, 29), "28.02.1903", False),
+        (date(2026, 1, 1), "01.01.1901", True),
+        (date(2026, 1, 1), "31.12.1900", False),
+    ],
+)
+def test_parse_birth_date_age_limit_edges(today: date, raw: str, accepted: bool) -> None:
+    if accepted:
+        assert parse_birth_date(raw, today=today).strftime("%d.%m.%Y") == raw
+    else:
+        with pytest.raises(IdentityFormatError, match="125 лет"):
+            parse_birth_date(raw, today=today)
+
+
+@pytest.mark.parametrize(
+    ("value", "visible", "expected"),
+    [
+        ("7788899730000765", 2, "••••••••••••••65"),
+        ("7788899730000765", 4, "••••••••••••0765"),
+        ("11223344595", 2, "•••••••••95"),
+        ("123456", 0, "••••••"),
+        ("12", 2, "••"),  # never reveal a whole value
+        ("1", 2, "•"),
+        ("", 2, ""),
+        ("Иванов", 1, "•••••в"),
+    ],
+)
+def test_mask(value: str, visible: int, expected: str) -> None:
+    assert mask(value, visible=visible) == expected
+
+
+def test_mask_default_keeps_two() -> None:
+    assert mask("123456") == "••••56"
+
+
+def test_mask_rejects_negative_visible() -> None:
+    with pytest.raises(ValueError, match="visible"):
+        mask("123456", visible=-1)
+
+
+def test_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="контрольной цифре"):
+        normalize_oms("7788899730000766")
