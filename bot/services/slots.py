@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -90,23 +90,28 @@ async def generate_slots(
             )
         ).all()
         have = {slot.starts_at: slot for slot in existing}
-        stale = [slot.id for start, slot in have.items() if wanted.get(start) != slot.ends_at]
+        stale = [slot for start, slot in have.items() if wanted.get(start) != slot.ends_at]
         if stale:
-            ever_booked = exists().where(Booking.slot_id == Slot.id)
-            await session.execute(delete(Slot).where(Slot.id.in_(stale), ~ever_booked))
-            await session.execute(update(Slot).where(Slot.id.in_(stale)).values(is_open=False))
-        reopen = [
-            slot.id
-            for start, slot in have.items()
-            if wanted.get(start) == slot.ends_at and not slot.is_open
-        ]
-        if reopen:
-            await session.execute(update(Slot).where(Slot.id.in_(reopen)).values(is_open=True))
-        kept = {start for start, slot in have.items() if wanted.get(start) == slot.ends_at}
+            ever_booked = set(
+                await session.scalars(
+                    select(Booking.slot_id).where(Booking.slot_id.in_([s.id for s in stale]))
+                )
+            )
+            for slot in stale:
+                if slot.id in ever_booked:
+                    slot.is_open = False
+                else:
+                    await session.delete(slot)
+                    del have[slot.starts_at]
+            # Deletes must reach the database before inserts reuse their start times.
+            await session.flush()
+        for start, slot in have.items():
+            if wanted.get(start) == slot.ends_at and not slot.is_open:
+                slot.is_open = True
         new = [
             Slot(doctor_id=doctor.id, starts_at=start, ends_at=end)
             for start, end in wanted.items()
-            if start not in kept and start not in have
+            if start not in have
         ]
         session.add_all(new)
         added += len(new)

@@ -173,3 +173,22 @@ def test_slot_count_per_period(minutes: int) -> None:
         )
     )
     assert len(produced) == 6 * 60 // minutes
+
+
+async def test_changing_slot_length_rebuilds_free_slots_in_one_run(factory: Factory) -> None:
+    org = await factory.organization()
+    doctor = await factory.doctor(org, hours={3: (time(8), time(10))}, slot_minutes=20)
+    doctor_id = doctor.id
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    session = factory.session
+    await generate_slots(session, now=now, horizon_days=7)
+    await session.commit()
+    doctor.slot_minutes = 30
+    await session.commit()
+    await generate_slots(session, now=now, horizon_days=7, doctor_ids=[doctor_id])
+    await session.commit()
+    starts = [
+        s.starts_at.astimezone(MOSCOW).strftime("%H:%M")
+        for s in await session.scalars(select(Slot).order_by(Slot.starts_at))
+    ]
+    assert starts == ["08:00", "08:30", "09:00", "09:30"]
