@@ -97,7 +97,12 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     )
     dp = Dispatcher(storage=storage, settings=settings, clock=clock)
     dp.update.middleware(DbSessionMiddleware(db.sessions))
-    dp.include_routers(start.router, identify.router, booking.router, fallback.router)
+    dp.include_routers(
+        start.create_router(),
+        identify.create_router(),
+        booking.create_router(),
+        fallback.create_router(),
+    )
     return dp
 
 

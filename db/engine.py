@@ -16,13 +16,15 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    # Statement parameters carry OMS and document numbers: keep them out of logs and of
+    # exception messages that end up in logs.
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(url, echo=echo, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -31,9 +31,6 @@ from bot.services.clock import Clock
 from bot.services.consent import has_consent, record_consent
 from bot.states import BookingFlow
 
-router = Router(name=__name__)
-router.callback_query.filter(InSession(), F.message)
-
 
 async def _browse(state: FSMContext, draft: dict[str, Any], **selection: Any) -> None:
     kept = {k: v for k, v in draft.items() if k not in IDENTITY_KEYS}
@@ -45,7 +42,6 @@ async def _unavailable(query: CallbackQuery) -> None:
     await query.answer(texts.NOT_AVAILABLE, show_alert=True)
 
 
-@router.callback_query(OrgPick.filter())
 async def pick_organization(
     query: CallbackQuery,
     callback_data: OrgPick,
@@ -61,7 +57,6 @@ async def pick_organization(
     await query.answer()
 
 
-@router.callback_query(ServicePick.filter())
 async def pick_service(
     query: CallbackQuery,
     callback_data: ServicePick,
@@ -77,7 +72,6 @@ async def pick_service(
     await query.answer()
 
 
-@router.callback_query(DoctorPick.filter())
 async def pick_doctor(
     query: CallbackQuery,
     callback_data: DoctorPick,
@@ -102,7 +96,6 @@ async def pick_doctor(
     await query.answer()
 
 
-@router.callback_query(DayPick.filter())
 async def pick_day(
     query: CallbackQuery,
     callback_data: DayPick,
@@ -123,22 +116,18 @@ async def pick_day(
     await query.answer()
 
 
-@router.callback_query(ClosedDay.filter())
 async def closed_day(query: CallbackQuery) -> None:
     await query.answer(texts.DAY_CLOSED, show_alert=True)
 
 
-@router.callback_query(TakenSlot.filter())
 async def taken_slot(query: CallbackQuery) -> None:
     await query.answer(texts.TIME_TAKEN, show_alert=True)
 
 
-@router.callback_query(PageInfo.filter())
 async def page_info(query: CallbackQuery) -> None:
     await query.answer()
 
 
-@router.callback_query(SlotPick.filter())
 async def pick_slot(
     query: CallbackQuery,
     callback_data: SlotPick,
@@ -190,7 +179,6 @@ def _day_pick(draft: dict[str, Any]) -> DayPick:
     return DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
 
 
-@router.callback_query(ConsentAnswer.filter(), BookingFlow.consent)
 async def answer_consent(
     query: CallbackQuery,
     callback_data: ConsentAnswer,
@@ -212,3 +200,18 @@ async def answer_consent(
     )
     await query.answer()
     await ask_identity(query, state=state, session=session, draft=draft, step=1)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.filter(InSession(), F.message)
+    router.callback_query.register(pick_organization, OrgPick.filter())
+    router.callback_query.register(pick_service, ServicePick.filter())
+    router.callback_query.register(pick_doctor, DoctorPick.filter())
+    router.callback_query.register(pick_day, DayPick.filter())
+    router.callback_query.register(closed_day, ClosedDay.filter())
+    router.callback_query.register(taken_slot, TakenSlot.filter())
+    router.callback_query.register(page_info, PageInfo.filter())
+    router.callback_query.register(pick_slot, SlotPick.filter())
+    router.callback_query.register(answer_consent, ConsentAnswer.filter(), BookingFlow.consent)
+    return router

@@ -10,10 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import booking as kb
 
-router = Router(name=__name__)
 
-
-@router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(texts.SESSION_ENDED_ALERT)
     message = query.message
@@ -30,9 +27,15 @@ async def stale_button(query: CallbackQuery) -> None:
         )
 
 
-@router.message()
 async def unexpected_message(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(texts.IDLE_HINT, reply_markup=kb.book_button())
     else:
         await message.answer(texts.USE_BUTTONS, reply_markup=kb.start_only())
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(stale_button)
+    router.message.register(unexpected_message)
+    return router

@@ -37,7 +37,6 @@ from bot.services.ticket import render_ticket
 from bot.states import BookingFlow
 
 logger = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 STEPS: dict[int, tuple[State, str]] = {
     1: (BookingFlow.oms, texts.ASK_OMS),
@@ -88,7 +87,6 @@ async def ask_identity(
     await state.update_data(prompt=sent.message_id if sent else None)
 
 
-@router.callback_query(IdentityStep.filter(), InSession(), F.message)
 async def go_to_step(
     query: CallbackQuery,
     callback_data: IdentityStep,
@@ -117,12 +115,10 @@ async def go_to_step(
     await ask_identity(query, state=state, session=session, draft=draft, step=callback_data.step)
 
 
-@router.message(BookingFlow.oms, F.text)
 async def typed_oms(message: Message, state: FSMContext, session: AsyncSession) -> None:
     await _accept_value(message, state=state, session=session, step=1, key="oms")
 
 
-@router.message(BookingFlow.document, F.text)
 async def typed_document(message: Message, state: FSMContext, session: AsyncSession) -> None:
     await _accept_value(message, state=state, session=session, step=2, key="document")
 
@@ -148,7 +144,6 @@ def _format(error: IdentityFormatError) -> str:
     return texts.FORMAT_ERROR.format(message=texts.esc(error.message))
 
 
-@router.message(BookingFlow.birth_date, F.text)
 async def typed_birth_date(
     message: Message, state: FSMContext, session: AsyncSession, clock: Clock, settings: Settings
 ) -> None:
@@ -183,7 +178,6 @@ async def typed_birth_date(
     )
 
 
-@router.message(StateFilter(BookingFlow.oms, BookingFlow.document, BookingFlow.birth_date))
 async def not_text(message: Message) -> None:
     await message.answer(texts.TEXT_EXPECTED)
 
@@ -238,3 +232,15 @@ async def book_for_identified(
         caption=texts.TICKET_CAPTION.format(ticket=ticket.ticket_number),
         reply_markup=kb.start_only(),
     )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(go_to_step, IdentityStep.filter(), InSession(), F.message)
+    router.message.register(typed_oms, BookingFlow.oms, F.text)
+    router.message.register(typed_document, BookingFlow.document, F.text)
+    router.message.register(typed_birth_date, BookingFlow.birth_date, F.text)
+    router.message.register(
+        not_text, StateFilter(BookingFlow.oms, BookingFlow.document, BookingFlow.birth_date)
+    )
+    return router

@@ -34,7 +34,8 @@ async def show(target: CallbackQuery | Message, screen: Screen) -> Message | Non
     if isinstance(target, Message):
         return await target.answer(screen.text, reply_markup=screen.markup)
     message = target.message
-    if isinstance(message, Message):
+    # A document (the ticket) is never replaced: the patient keeps it in the chat.
+    if isinstance(message, Message) and message.text is not None:
         try:
             edited = await message.edit_text(screen.text, reply_markup=screen.markup)
         except TelegramBadRequest as error:

@@ -11,8 +11,6 @@ from bot.handlers import screens
 from bot.keyboards.callbacks import ToStart
 from bot.states import BookingFlow
 
-router = Router(name=__name__)
-
 
 async def begin(
     target: Message | CallbackQuery,
@@ -31,17 +29,22 @@ async def begin(
     await screens.show(target, screen)
 
 
-@router.message(CommandStart())
 async def cmd_start(message: Message, state: FSMContext, session: AsyncSession) -> None:
     await begin(message, state=state, session=session)
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message) -> None:
     await message.answer(texts.HELP)
 
 
-@router.callback_query(ToStart.filter(), F.message)
 async def to_start(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:
     await begin(query, state=state, session=session)
     await query.answer()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.callback_query.register(to_start, ToStart.filter(), F.message)
+    return router

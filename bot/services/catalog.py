@@ -12,7 +12,7 @@ from db.models import Doctor, Organization, Service, doctor_services
 
 
 async def list_organizations(session: AsyncSession) -> Sequence[Organization]:
-    return (await session.scalars(select(Organization).order_by(Organization.name))).all()
+    return (await session.scalars(select(Organization).order_by(Organization.short_name))).all()
 
 
 async def get_organization(session: AsyncSession, organization_id: int) -> Organization | None:

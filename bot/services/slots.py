@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Booking, BookingStatus, Doctor, Slot
+from db.models import Booking, BookingStatus, Doctor, Slot, WorkingHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ async def _slots_with_state(
 async def doctor_days(
     session: AsyncSession, *, doctor_id: int, tz: ZoneInfo, now: datetime, horizon_days: int
 ) -> list[DayView]:
-    """The next `horizon_days` local days; hours are the doctor's, free counts future slots."""
+    """The next `horizon_days` local days: the doctor's weekly hours, and free future slots."""
     today = now.astimezone(tz).date()
     since, _ = local_day_bounds(today, tz)
     _, until = local_day_bounds(today + timedelta(days=horizon_days - 1), tz)
@@ -176,20 +176,20 @@ async def doctor_days(
         session, doctor_id=doctor_id, since=since, until=until
     ):
         per_day.setdefault(slot.starts_at.astimezone(tz).date(), []).append((slot, booked))
+    rules = (
+        await session.scalars(select(WorkingHours).where(WorkingHours.doctor_id == doctor_id))
+    ).all()
+    hours_by_weekday: dict[int, tuple[time, time]] = {}
+    for rule in rules:
+        start, end = hours_by_weekday.get(rule.weekday, (rule.start_time, rule.end_time))
+        hours_by_weekday[rule.weekday] = (min(start, rule.start_time), max(end, rule.end_time))
     views = []
     for offset in range(horizon_days):
         day = today + timedelta(days=offset)
-        slots = per_day.get(day, [])
-        hours = (
-            (
-                slots[0][0].starts_at.astimezone(tz).time(),
-                max(s.ends_at for s, _ in slots).astimezone(tz).time(),
-            )
-            if slots
-            else None
+        free = sum(
+            1 for slot, booked in per_day.get(day, []) if not booked and slot.starts_at > now
         )
-        free = sum(1 for slot, booked in slots if not booked and slot.starts_at > now)
-        views.append(DayView(day=day, hours=hours, free=free))
+        views.append(DayView(day=day, hours=hours_by_weekday.get(day.weekday()), free=free))
     return views
 
 

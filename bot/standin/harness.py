@@ -1,0 +1,128 @@
+"""The real bot (Dispatcher, aiohttp session, long polling) against the stand-in server.
+
+Used by the end-to-end tests and by the sandbox: everything runs in one event loop, so the
+bot's clock and its restarts can be driven from outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any, Self
+
+from aiogram import Bot, Dispatcher
+from pydantic import SecretStr
+
+from bot.app import Database, create_bot, create_dispatcher, open_database, prepare_data
+from bot.config import DatabaseSettings, DemoSettings, Settings
+from bot.services.clock import Clock
+from bot.standin.client import SimUser
+from bot.standin.server import StandInServer, TgUser
+from bot.standin.tracker import HandledTracker
+
+DEFAULT_TOKEN = "123456789:STANDIN-TOKEN"
+
+
+class BotHarness:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: Clock,
+        token: str = DEFAULT_TOKEN,
+        server: StandInServer | None = None,
+    ) -> None:
+        self.server = server or StandInServer(token=token)
+        self._token = token
+        self._settings = settings
+        self.clock = clock
+        self._db_cm: contextlib.AbstractAsyncContextManager[Database] | None = None
+        self.db: Database | None = None
+        self._bot: Bot | None = None
+        self._dp: Dispatcher | None = None
+        self._polling: asyncio.Task[None] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def database(self) -> Database:
+        if self.db is None:
+            raise RuntimeError("the harness is not started")
+        return self.db
+
+    async def start(self) -> None:
+        await self.server.start()
+        self._settings = self._settings.model_copy(
+            update={
+                "telegram": self._settings.telegram.model_copy(
+                    update={"api_base": self.server.base_url, "token": SecretStr(self._token)}
+                )
+            }
+        )
+        self._db_cm = open_database(self._settings)
+        self.db = await self._db_cm.__aenter__()
+        await prepare_data(self.db, settings=self._settings, clock=self.clock)
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
+        self._dp = create_dispatcher(self.database, settings=self._settings, clock=self.clock)
+        self._dp.update.outer_middleware(HandledTracker(self.server))
+        self._bot = create_bot(self._settings)
+        ready = asyncio.Event()
+        self._dp.startup.register(ready.set)
+        self._polling = asyncio.create_task(
+            self._dp.start_polling(self._bot, handle_signals=False, close_bot_session=True)
+        )
+        ready_wait = asyncio.create_task(ready.wait())
+        done, _ = await asyncio.wait(
+            {ready_wait, self._polling}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self._polling in done:
+            ready_wait.cancel()
+            self._polling.result()
+
+    async def stop_bot(self) -> None:
+        if self._dp is not None and self._polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await self._dp.stop_polling()
+            await self._polling
+        self._dp = self._bot = self._polling = None
+
+    async def restart_bot(self) -> None:
+        """A new process would do the same: new Dispatcher, Bot and session, same database."""
+        await self.stop_bot()
+        await self.start_bot()
+
+    async def stop(self) -> None:
+        await self.stop_bot()
+        if self._db_cm is not None:
+            await self._db_cm.__aexit__(None, None, None)
+            self._db_cm = self.db = None
+        await self.server.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def user(self, user_id: int, first_name: str, **fields: str) -> SimUser:
+        tg_user = TgUser(id=user_id, first_name=first_name, **fields)
+        self.server.add_user(tg_user)
+        return SimUser(self.server, tg_user)
+
+
+def harness_settings(*, data_dir: Path, demo_file: Path | None = None, **sections: Any) -> Settings:
+    """Settings for a harness: a SQLite file in `data_dir`, the demo (or the given) data."""
+    demo = DemoSettings(load_when_empty=True)
+    if demo_file is not None:
+        demo = DemoSettings(load_when_empty=True, file=demo_file)
+    return Settings(
+        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{data_dir / 'talon.sqlite3'}"),
+        demo=demo,
+        **sections,
+    )
