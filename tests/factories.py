@@ -68,10 +68,10 @@ class Factory:
             "middle_name": "Петровна",
             "position": "Врач-терапевт",
         }
-        doctor = Doctor(
-            organization_id=org.id, slot_minutes=slot_minutes, **{**defaults, **fields}
-        )
-        doctor.hours = [WorkingHours(weekday=d, start_time=s, end_time=e) for d, (s, e) in hours.items()]
+        doctor = Doctor(organization_id=org.id, slot_minutes=slot_minutes, **{**defaults, **fields})
+        doctor.hours = [
+            WorkingHours(weekday=d, start_time=s, end_time=e) for d, (s, e) in hours.items()
+        ]
         doctor.services = services if services is not None else [await self.service(org)]
         return await self._save(doctor)
 

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
+from bot.handlers import screens
 from bot.keyboards import booking as kb
 
 
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(texts.SESSION_ENDED_ALERT)
-    message = query.message
-    if isinstance(message, Message):
-        try:
-            # Replace the dead keyboard so it cannot be pressed again.
-            await message.edit_text(texts.SESSION_ENDED, reply_markup=kb.start_only())
-            return
-        except TelegramBadRequest:
-            pass
-    if query.from_user is not None and query.bot is not None:
-        await query.bot.send_message(
-            query.from_user.id, texts.SESSION_ENDED, reply_markup=kb.start_only()
-        )
+    # Replace the dead keyboard so it cannot be pressed again.
+    await screens.show(query, screens.Screen(texts.SESSION_ENDED, kb.start_only()))
 
 
 async def unexpected_message(message: Message, state: FSMContext) -> None:

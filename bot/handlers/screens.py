@@ -36,10 +36,12 @@ async def show(target: CallbackQuery | Message, screen: Screen) -> Message | Non
     message = target.message
     # A document (the ticket) is never replaced: the patient keeps it in the chat.
     if isinstance(message, Message) and message.text is not None:
+        if message.html_text == screen.text and _same_markup(message.reply_markup, screen.markup):
+            return message
         try:
             edited = await message.edit_text(screen.text, reply_markup=screen.markup)
         except TelegramBadRequest as error:
-            # A double tap delivers the same press twice; the second edit changes nothing.
+            # Two quick taps race past the check above; the second edit changes nothing.
             if "message is not modified" not in error.message:
                 raise
             return message
@@ -49,6 +51,15 @@ async def show(target: CallbackQuery | Message, screen: Screen) -> Message | Non
     return await target.bot.send_message(  # type: ignore[union-attr]
         target.from_user.id, screen.text, reply_markup=screen.markup
     )
+
+
+def _markup_data(markup: InlineKeyboardMarkup | None) -> dict[str, object] | None:
+    # Compared as data: objects that came in an update also carry the bot instance.
+    return markup.model_dump(exclude_none=True) if markup is not None else None
+
+
+def _same_markup(a: InlineKeyboardMarkup | None, b: InlineKeyboardMarkup | None) -> bool:
+    return _markup_data(a) == _markup_data(b)
 
 
 async def organizations(session: AsyncSession, *, sid: str) -> Screen:

@@ -44,7 +44,8 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
     await user.click("Принимаю")
     prompt = user.last_bot_message
     assert "Шаг 1 из 3" in prompt.text
-    assert "Иванова Анна Петровна" in prompt.text and "08:30" in prompt.text
+    assert "Иванова Анна Петровна" in prompt.text
+    assert "08:30" in prompt.text
     await user.send(PETROV["oms"])
     assert "Шаг 2 из 3" in user.last_bot_message.text
     assert user.buttons(prompt) == []  # the previous step's buttons are retired
@@ -55,7 +56,8 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
     success = user.bot_messages[-2]
     assert "Вы успешно записались на приём!" in success.text
     ticket = user.last_bot_message
-    assert ticket.document is not None and ticket.document.mime_type == "application/pdf"
+    assert ticket.document is not None
+    assert ticket.document.mime_type == "application/pdf"
     assert user.buttons(ticket) == [["В начало"]]
     number = re.search(r"№ ([A-Z0-9]{4}-[A-Z0-9]{4})", success.text)
     assert number is not None
@@ -83,7 +85,8 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
         assert booking.ticket_number == number.group(1)
         assert booking.telegram_user_id == 1001
         consent_row = await session.scalar(select(Consent))
-        assert consent_row is not None and consent_row.telegram_user_id == 1001
+        assert consent_row is not None
+        assert consent_row.telegram_user_id == 1001
         assert consent_row.version == harness.settings.consent.version
         # Nothing typed survives in the dialogue state.
         records = (await session.scalars(select(FsmRecord))).all()
@@ -100,7 +103,9 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
     await user.click(WEDNESDAY)
     assert user.buttons()[0] == ["08:00", "✖ 08:30", "09:00", "09:30"]
     answer = await user.click("✖ 08:30")
-    assert answer is not None and answer.show_alert and "занято" in (answer.text or "")
+    assert answer is not None
+    assert answer.show_alert
+    assert "занято" in (answer.text or "")
 
 
 async def test_second_booking_skips_the_consent_already_given(harness: BotHarness) -> None:

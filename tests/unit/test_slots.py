@@ -50,9 +50,7 @@ def test_a_slot_that_does_not_fit_before_the_end_is_not_made() -> None:
 def test_days_off_and_split_hours() -> None:
     rules = [Rule(0, time(8), time(9)), Rule(0, time(13), time(14))]
     produced = list(
-        slot_starts(
-            rules=rules, slot_minutes=30, tz=MOSCOW, first_day=date(2026, 11, 30), days=7
-        )
+        slot_starts(rules=rules, slot_minutes=30, tz=MOSCOW, first_day=date(2026, 11, 30), days=7)
     )
     local = [s.astimezone(MOSCOW) for s, _ in produced]
     assert {d.date() for d in local} == {date(2026, 11, 30)}
@@ -125,14 +123,18 @@ async def test_day_views_show_hours_and_close_full_and_past_days(factory: Factor
     await generate_slots(session, now=now - timedelta(hours=1), horizon_days=3)
     await session.commit()
 
-    views = await doctor_days(session, doctor_id=doctor.id, tz=YEKATERINBURG, now=now, horizon_days=3)
+    views = await doctor_days(
+        session, doctor_id=doctor.id, tz=YEKATERINBURG, now=now, horizon_days=3
+    )
     assert [v.day for v in views] == [date(2026, 12, 3), date(2026, 12, 4), date(2026, 12, 5)]
     thursday, friday, saturday = views
     assert thursday.hours == (time(8), time(9))
     assert thursday.free == 0  # 08:00 and 08:30 have both started by 08:40
     assert not thursday.is_open
-    assert friday.hours == (time(14), time(15)) and friday.free == 2
-    assert saturday.hours is None and not saturday.is_open
+    assert friday.hours == (time(14), time(15))
+    assert friday.free == 2
+    assert saturday.hours is None
+    assert not saturday.is_open
 
     friday_slots = await day_slots(
         session, doctor_id=doctor.id, day=date(2026, 12, 4), tz=YEKATERINBURG, now=now
@@ -143,8 +145,11 @@ async def test_day_views_show_hours_and_close_full_and_past_days(factory: Factor
     )
     assert [s.is_free for s in friday_slots] == [False, True]
     await factory.booking(slot_id=friday_slots[1].id)
-    views = await doctor_days(session, doctor_id=doctor.id, tz=YEKATERINBURG, now=now, horizon_days=3)
-    assert views[1].free == 0 and not views[1].is_open
+    views = await doctor_days(
+        session, doctor_id=doctor.id, tz=YEKATERINBURG, now=now, horizon_days=3
+    )
+    assert views[1].free == 0
+    assert not views[1].is_open
 
 
 async def test_cancelled_booking_frees_the_slot(factory: Factory) -> None:
