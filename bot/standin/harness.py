@@ -72,7 +72,12 @@ class BotHarness:
         self._dp.update.outer_middleware(HandledTracker(self.server))
         self._bot = create_bot(self._settings)
         ready = asyncio.Event()
-        self._dp.startup.register(ready.set)
+
+        async def on_startup() -> None:
+            # An async handler: aiogram runs plain startup callbacks in a worker thread.
+            ready.set()
+
+        self._dp.startup.register(on_startup)
         self._polling = asyncio.create_task(
             self._dp.start_polling(self._bot, handle_signals=False, close_bot_session=True)
         )

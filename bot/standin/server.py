@@ -57,6 +57,7 @@ _MAX_CALLBACK_DATA_BYTES = 64
 _MAX_BUTTONS_PER_ROW = 8
 _MAX_BUTTONS = 100
 _MAX_UPLOAD = 50 * 1024 * 1024
+_MAX_DOWNLOAD = 20 * 1024 * 1024
 _MAX_DELETE_BATCH = 100
 _MAX_COMMANDS = 100
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -235,6 +236,14 @@ def _bad_request(reason: str) -> _ApiError:
     return _ApiError(400, f"Bad Request: {reason}")
 
 
+@dataclass(slots=True)
+class _Call:
+    """What is known about a request so far, for the violation record if it fails."""
+
+    method: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _PendingUpdate:
     update_id: int
@@ -260,7 +269,7 @@ class _Changes:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait_until(self, condition: Callable[[], T]) -> T:
+    async def wait_until(self, condition: Callable[[], T | None]) -> T:
         """Return condition()'s first truthy value."""
         while not (result := condition()):
             await self._event.wait()
@@ -304,7 +313,11 @@ async def _read_params(request: web.Request) -> dict[str, object]:
             raise _bad_request("JSON body must be an object")
         params.update(body)
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for name, value in (await request.post()).items():
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            raise _ApiError(413, "Request Entity Too Large") from None
+        for name, value in form.items():
             if isinstance(value, web.FileField):
                 params[name] = UploadedFile(value.filename, value.content_type, value.file.read())
             else:
@@ -343,6 +356,13 @@ def _check_inline_keyboard(markup: JsonDict) -> None:
 
 
 class StandInServer:
+    """The stand-in Bot API server; see the module docstring.
+
+    ``per_chat_rate`` and ``global_rate`` turn on Telegram's flood control: messages per second
+    the bot may send or edit per chat and overall (Telegram allows about 1 and 30); beyond
+    them requests get 429 with retry_after. Off by default.
+    """
+
     def __init__(
         self,
         *,
@@ -480,6 +500,8 @@ class StandInServer:
         """Answer the next ``count`` valid calls of ``method`` with this error."""
         if load_spec().method(method) is None:
             raise ValueError(f"unknown Bot API method {method!r}")
+        if count < 1:
+            raise ValueError("count must be positive")
         failure = _InjectedFailure(error_code, description, retry_after)
         self._injected[method.lower()].extend([failure] * count)
 
@@ -507,6 +529,11 @@ class StandInServer:
     def file_bytes(self, file_id: str) -> bytes:
         return self._files[file_id].data
 
+    @property
+    def long_polling(self) -> bool:
+        """Whether a getUpdates request is waiting for updates right now."""
+        return self._active_poll is not None
+
     # ---- events ----------------------------------------------------------------------------
 
     def subscribe(self) -> asyncio.Queue[ServerEvent]:
@@ -517,7 +544,8 @@ class StandInServer:
     def unsubscribe(self, queue: asyncio.Queue[ServerEvent]) -> None:
         self._subscribers.remove(queue)
 
-    async def wait_for(self, condition: Callable[[], T], *, timeout: float = 10.0) -> T:  # noqa: ASYNC109
+    # The timeout parameters of wait_for and wait_handled keep test code to one line.
+    async def wait_for(self, condition: Callable[[], T | None], *, timeout: float = 10.0) -> T:  # noqa: ASYNC109
         """Wait until ``condition()`` is truthy and return its value.
 
         The condition is checked now and after every server event; TimeoutError otherwise.
@@ -626,54 +654,57 @@ class StandInServer:
     # ---- HTTP ------------------------------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.Response:
-        method_name = request.match_info["method"]
-        params: dict[str, object] = {}
+        call = _Call(request.match_info["method"])
         try:
-            if request.match_info["token"] != self.token:
-                raise _ApiError(401, "Unauthorized")
-            spec = load_spec().method(method_name)
-            if spec is None:
-                raise _ApiError(404, "Not Found")
-            method_name = spec.name
-            implementation = self._methods.get(spec.name.lower())
-            if implementation is None:
-                raise _bad_request(f"method {spec.name} is not supported by the stand-in server")
-            params = await _read_params(request)
-            try:
-                decoded = load_spec().validate(spec, params)
-            except InvalidRequest as exc:
-                raise _ApiError(400, exc.description) from None
-            injected = self._injected.get(spec.name.lower())
-            if injected:
-                failure = injected.popleft()
-                raise _ApiError(
-                    failure.error_code,
-                    failure.description,
-                    retry_after=failure.retry_after,
-                    violation=False,
-                )
-            result = await implementation(decoded)
+            result = await self._call(request, call)
+        except _ApiError as exc:
+            error = exc
         except Exception as exc:
-            if not isinstance(exc, _ApiError):
-                logger.exception("stand-in server failed on %s", method_name)
-                exc = _ApiError(500, f"Internal Server Error: stand-in bug: {exc!r}")
-            if exc.violation:
-                self._record_violation(method_name, exc, params)
-            body: JsonDict = {
-                "ok": False,
-                "error_code": exc.error_code,
-                "description": exc.description,
-            }
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
-            return web.json_response(body, status=exc.error_code)
-        return web.json_response({"ok": True, "result": result})
+            logger.exception("stand-in server failed on %s", call.method)
+            error = _ApiError(500, f"Internal Server Error: stand-in bug: {exc!r}")
+        else:
+            return web.json_response({"ok": True, "result": result})
+        if error.violation:
+            self._record_violation(call, error)
+        body: JsonDict = {
+            "ok": False,
+            "error_code": error.error_code,
+            "description": error.description,
+        }
+        if error.retry_after is not None:
+            body["parameters"] = {"retry_after": error.retry_after}
+        return web.json_response(body, status=error.error_code)
 
-    def _record_violation(
-        self, method: str, error: _ApiError, params: Mapping[str, object]
-    ) -> None:
-        violation = Violation(method, error.description, _without_files(params), error.error_code)
-        logger.warning("stand-in rejected %s: %s", method, error.description)
+    async def _call(self, request: web.Request, call: _Call) -> object:
+        if request.match_info["token"] != self.token:
+            raise _ApiError(401, "Unauthorized")
+        spec = load_spec().method(call.method)
+        if spec is None:
+            raise _ApiError(404, "Not Found")
+        call.method = spec.name
+        implementation = self._methods.get(spec.name.lower())
+        if implementation is None:
+            raise _bad_request(f"method {spec.name} is not supported by the stand-in server")
+        call.params = await _read_params(request)
+        try:
+            params = load_spec().validate(spec, call.params)
+        except InvalidRequest as exc:
+            raise _ApiError(400, exc.description) from None
+        injected = self._injected.get(spec.name.lower())
+        if injected:
+            failure = injected.popleft()
+            raise _ApiError(
+                failure.error_code,
+                failure.description,
+                retry_after=failure.retry_after,
+                violation=False,
+            )
+        return await implementation(params)
+
+    def _record_violation(self, call: _Call, error: _ApiError) -> None:
+        params = _without_files(call.params)
+        violation = Violation(call.method, error.description, params, error.error_code)
+        logger.warning("stand-in rejected %s: %s", call.method, error.description)
         self.violations.append(violation)
         self._emit(EventKind.VIOLATION)
 
@@ -913,19 +944,23 @@ class StandInServer:
         poll = object()
         self._active_poll = poll
         self._changes.notify()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._changes.wait_until(
-                    lambda: self._pending or self._closing or self._active_poll is not poll
-                )
-        if self._active_poll is not poll:
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._changes.wait_until(
+                        lambda: self._pending or self._closing or self._active_poll is not poll
+                    )
+        finally:
+            superseded = self._active_poll is not poll
+            if not superseded:
+                self._active_poll = None
+        if superseded:
             raise _ApiError(
                 409,
                 "Conflict: terminated by other getUpdates request; make sure that only one bot "
                 "instance is running",
                 violation=False,
             )
-        self._active_poll = None
         batch = self._pending[:limit]
         self._fetched.update(u.update_id for u in batch)
         return [u.payload for u in batch]
@@ -1105,6 +1140,8 @@ class StandInServer:
         document = self._files.get(params["file_id"])
         if document is None:
             raise _bad_request("invalid file_id")
+        if document.size > _MAX_DOWNLOAD:
+            raise _bad_request("file is too big")
         return {
             "file_id": document.file_id,
             "file_unique_id": document.file_unique_id,

@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 
 import aiohttp
 import pytest
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
@@ -25,7 +25,7 @@ from aiogram.types import (
 
 from bot.standin import EventKind, SimUser, StandInServer
 
-from .conftest import ALICE, BOB, TOKEN, keyboard, make_bot
+from .demo_bot import ALICE, BOB, TOKEN, keyboard, make_bot
 
 PDF = b"%PDF-1.4 ticket\x00\xff binary tail"
 
@@ -78,15 +78,21 @@ async def test_start_click_edit_and_answer(server: StandInServer, alice: SimUser
     assert server.handler_errors == []
 
 
-async def test_echo_keeps_user_text_escaped(alice: SimUser) -> None:
+async def test_echo_replies_with_user_text_escaped(alice: SimUser) -> None:
     await alice.send("a < b & <i>c</i>")
-    assert alice.last_bot_message.text == "a < b & <i>c</i>"
+    reply = alice.last_bot_message
+    assert reply.text == "a < b & <i>c</i>"
+    assert reply.reply_to_message_id == alice.messages[0].message_id
 
 
 async def test_click_on_missing_button_lists_visible_buttons(alice: SimUser) -> None:
     await alice.send("/start")
-    with pytest.raises(AssertionError, match=r"no button 'Отмена'.*Записаться \| *$|Записаться"):
+    with pytest.raises(AssertionError) as caught:
         await alice.click("Отмена")
+    assert str(caught.value) == (
+        "no button 'Отмена' in any visible bot message; visible buttons:\n"
+        "  message 2: Записаться / Мои талоны"
+    )
 
 
 async def test_stale_callback_is_delivered_as_is(server: StandInServer, alice: SimUser) -> None:
@@ -139,7 +145,9 @@ async def test_events_follow_the_conversation(server: StandInServer, alice: SimU
     ]
 
 
-async def test_wait_for_returns_the_awaited_state(server: StandInServer, polling: Any) -> None:
+async def test_wait_for_returns_the_awaited_state(
+    server: StandInServer, polling: Dispatcher
+) -> None:
     server.push_message(ALICE, "ping")
     reply = await server.wait_for(
         lambda: next((m for m in server.messages(ALICE.id) if m.from_bot), None), timeout=5
@@ -154,7 +162,7 @@ async def test_long_polling_returns_as_soon_as_an_update_arrives(
     server: StandInServer, bot: Bot
 ) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=30))
-    await server.wait_for(lambda: server._active_poll is not None, timeout=5)
+    await server.wait_for(lambda: server.long_polling, timeout=5)
     update_id = server.push_message(ALICE, "/start")
 
     async with asyncio.timeout(2):
@@ -180,7 +188,6 @@ async def test_get_updates_honours_limit_and_negative_offset(
 
 async def test_allowed_updates_are_honoured(server: StandInServer, bot: Bot) -> None:
     await bot.get_updates(timeout=0, allowed_updates=["message"])
-    message_id = (await bot.send_message(ALICE.id, "x")) if False else None
     server.push_message(ALICE, "hi")
     message_id = server.messages(ALICE.id)[-1].message_id
     update_id, _ = server.push_callback(ALICE, message_id, "data")
@@ -194,7 +201,7 @@ async def test_allowed_updates_are_honoured(server: StandInServer, bot: Bot) -> 
 
 async def test_second_poller_terminates_the_first(server: StandInServer, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=30))
-    await server.wait_for(lambda: server._active_poll is not None, timeout=5)
+    await server.wait_for(lambda: server.long_polling, timeout=5)
     second = asyncio.create_task(bot.get_updates(timeout=30))
     with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
         await first
@@ -408,8 +415,8 @@ async def test_callback_can_be_answered_once(server: StandInServer, bot: Bot) ->
     assert await bot.answer_callback_query(query_id, text="ok")
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query(query_id)
+    _, other = server.push_callback(ALICE, sent.message_id, "a")
     with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
-        _, other = server.push_callback(ALICE, sent.message_id, "a")
         await bot.answer_callback_query(other, text="x" * 201)
     assert server.callback_answers[query_id].text == "ok"
 
@@ -538,11 +545,13 @@ async def test_invalid_command_is_rejected(server: StandInServer, bot: Bot) -> N
 
 
 async def call_raw(server: StandInServer, path: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-    async with aiohttp.ClientSession() as session:
-        async with session.request(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
             kwargs.pop("method", "POST"), f"{server.base_url}{path}", **kwargs
-        ) as response:
-            return response.status, await response.json()
+        ) as response,
+    ):
+        return response.status, await response.json()
 
 
 async def test_wrong_token_is_unauthorized(server: StandInServer) -> None:
