@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.fsm_storage import SqlAlchemyStorage
 from bot.handlers import booking, fallback, identify, start
 from bot.middlewares import DbSessionMiddleware
+from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
 from bot.services.importer import import_data, load_toml
@@ -78,6 +79,19 @@ async def refresh_slots(db: Database, *, settings: Settings, clock: Clock) -> No
         )
         await session.commit()
     logger.info("slot generation: %d new slots", added)
+
+
+async def purge_stale(
+    *, db: Database, storage: SqlAlchemyStorage, settings: Settings, clock: Clock
+) -> None:
+    """Expired dialogues (they may hold typed identity numbers) and old failure records."""
+    await storage.purge_expired()
+    async with db.sessions() as session:
+        await purge_failures(
+            session,
+            now=clock.now(),
+            window=timedelta(minutes=settings.booking.failed_identification_window_minutes),
+        )
 
 
 def check_agreement(settings: Settings) -> None:
@@ -138,10 +152,11 @@ def create_scheduler(
     storage = dp.storage
     assert isinstance(storage, SqlAlchemyStorage)
     scheduler.add_job(
-        storage.purge_expired,
+        purge_stale,
         "interval",
         minutes=max(1.0, settings.booking.session_timeout_minutes / 2),
-        id="purge_dialogues",
+        kwargs={"db": db, "storage": storage, "settings": settings, "clock": clock},
+        id="purge_stale",
         coalesce=True,
     )
     return scheduler

@@ -37,6 +37,9 @@ class BookingSettings(BaseModel):
     session_timeout_minutes: float = Field(default=10, gt=0)
     slots_per_page: int = Field(default=24, ge=4, le=60)
     slot_generation_hour: int = Field(default=3, ge=0, le=23)
+    # Failed identifications allowed per Telegram account within the window, against guessing.
+    max_failed_identifications: int = Field(default=5, ge=1)
+    failed_identification_window_minutes: int = Field(default=60, ge=1)
 
 
 class ConsentSettings(BaseModel):

@@ -92,6 +92,10 @@ CHOSEN = "<b>Вы выбрали</b>\n{summary}"
 CHOICE_SUMMARY = (
     "Организация: {org}\nВрач: {doctor}, {position}\nУслуга: {service}\nДата и время: <b>{when}</b>"
 )
+TOO_MANY_FAILURES = (
+    "Слишком много неудачных попыток входа. Попробуйте позже или обратитесь в регистратуру "
+    "медицинской организации."
+)
 BOOKED = "<b>Вы успешно записались на приём!</b>\n\n{details}"
 TICKET_CAPTION = "Талон на приём № {ticket}. Покажите его в регистратуре."
 BOOKING_DETAILS = (

@@ -233,6 +233,17 @@ class Consent(Base):
     accepted_at: Mapped[datetime]
 
 
+class IdentityFailure(Base):
+    """A failed identification; only who and when, to slow down guessing."""
+
+    __tablename__ = "identity_failures"
+    __table_args__ = (Index("ix_identity_failures_user_time", "telegram_user_id", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    failed_at: Mapped[datetime]
+
+
 class FsmRecord(Base):
     """aiogram FSM state and data, so a restart loses no dialogue."""
 
@@ -251,6 +262,7 @@ __all__ = [
     "Consent",
     "Doctor",
     "FsmRecord",
+    "IdentityFailure",
     "Organization",
     "Patient",
     "PatientDocument",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiogram import F, Router
@@ -19,6 +20,7 @@ from bot.filters import InSession
 from bot.handlers import screens
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import DayPick, IdentityStep
+from bot.services.attempts import is_locked_out, record_failure
 from bot.services.booking import (
     SlotUnavailableError,
     book_slot,
@@ -160,15 +162,30 @@ async def typed_birth_date(
         # The earlier answers were lost (e.g. a step was pressed twice); ask from the start.
         await ask_identity(message, state=state, session=session, draft=draft, step=1)
         return
-    patient = await identify_patient(
-        session, oms=draft["oms"], document=draft["document"], birth_date=birth_date
+    user_id = message.chat.id
+    limit = settings.booking.max_failed_identifications
+    window = timedelta(minutes=settings.booking.failed_identification_window_minutes)
+    locked = await is_locked_out(
+        session, telegram_user_id=user_id, now=now, limit=limit, window=window
+    )
+    patient = (
+        None
+        if locked
+        else await identify_patient(
+            session, oms=draft["oms"], document=draft["document"], birth_date=birth_date
+        )
     )
     await _retire_prompt(message, draft)
     draft = _without_identity(draft)
     await state.set_state(BookingFlow.browsing)
     if patient is None:
-        logger.info("identification failed for telegram user %s", message.chat.id)
         await state.set_data(draft)
+        if locked:
+            logger.warning("identification refused: too many failures, telegram user %s", user_id)
+            await message.answer(texts.TOO_MANY_FAILURES, reply_markup=kb.start_only())
+            return
+        logger.info("identification failed for telegram user %s", user_id)
+        await record_failure(session, telegram_user_id=user_id, now=now)
         await message.answer(texts.LOGIN_FAILED, reply_markup=kb.login_failed(draft["sid"]))
         return
     draft["patient"] = patient.id

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from bot.services.clock import ManualClock
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
 from db.models import Booking
@@ -99,4 +102,26 @@ async def test_malformed_values_are_explained_and_the_prompt_repeats(
     assert typed not in reply.text
     for value in values[step - 1 :]:
         await user.send(value)
+    assert "Вы успешно записались" in user.bot_messages[-2].text
+
+
+async def test_repeated_failures_lock_the_account_out_for_a_while(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(2006, "Пётр")
+    await reach_identification(user)
+    wrong = {**PETROV, "birth_date": "15.03.1985"}
+    for _ in range(harness.settings.booking.max_failed_identifications):
+        await identify(user, wrong)
+        assert user.last_bot_message.text.startswith(LOGIN_FAILED)
+        await user.click("Попробовать снова")
+    # Even the right values are not looked up now.
+    await identify(user, PETROV)
+    assert "Слишком много неудачных попыток" in user.last_bot_message.text
+    assert await bookings(harness) == 0
+
+    clock.advance(timedelta(minutes=61))
+    await open_day(user)
+    await user.click("08:00")  # the consent is on record: straight to the prompts
+    await identify(user, PETROV)
     assert "Вы успешно записались" in user.bot_messages[-2].text
