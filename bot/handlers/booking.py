@@ -20,6 +20,7 @@ from bot.keyboards.callbacks import (
     ConsentAnswer,
     DayPick,
     DoctorPick,
+    OrgList,
     OrgPick,
     PageInfo,
     ServicePick,
@@ -42,6 +43,20 @@ async def _unavailable(query: CallbackQuery) -> None:
     await query.answer(texts.NOT_AVAILABLE, show_alert=True)
 
 
+async def list_organizations(
+    query: CallbackQuery,
+    callback_data: OrgList,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+) -> None:
+    await _browse(state, draft)
+    await screens.show(
+        query, await screens.organizations(session, sid=callback_data.s, page=callback_data.page)
+    )
+    await query.answer()
+
+
 async def pick_organization(
     query: CallbackQuery,
     callback_data: OrgPick,
@@ -49,7 +64,9 @@ async def pick_organization(
     session: AsyncSession,
     draft: dict[str, Any],
 ) -> None:
-    screen = await screens.services(session, sid=callback_data.s, organization_id=callback_data.org)
+    screen = await screens.services(
+        session, sid=callback_data.s, organization_id=callback_data.org, page=callback_data.page
+    )
     if screen is None:
         return await _unavailable(query)
     await _browse(state, draft, org=callback_data.org)
@@ -64,7 +81,9 @@ async def pick_service(
     session: AsyncSession,
     draft: dict[str, Any],
 ) -> None:
-    screen = await screens.doctors(session, sid=callback_data.s, service_id=callback_data.svc)
+    screen = await screens.doctors(
+        session, sid=callback_data.s, service_id=callback_data.svc, page=callback_data.page
+    )
     if screen is None:
         return await _unavailable(query)
     await _browse(state, draft, svc=callback_data.svc)
@@ -205,6 +224,7 @@ async def answer_consent(
 def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.filter(InSession(), F.message)
+    router.callback_query.register(list_organizations, OrgList.filter())
     router.callback_query.register(pick_organization, OrgPick.filter())
     router.callback_query.register(pick_service, ServicePick.filter())
     router.callback_query.register(pick_doctor, DoctorPick.filter())

@@ -62,33 +62,44 @@ def _same_markup(a: InlineKeyboardMarkup | None, b: InlineKeyboardMarkup | None)
     return _markup_data(a) == _markup_data(b)
 
 
-async def organizations(session: AsyncSession, *, sid: str) -> Screen:
+async def organizations(session: AsyncSession, *, sid: str, page: int = 0) -> Screen:
     orgs = await catalog.list_organizations(session)
     if not orgs:
         return Screen(texts.NO_ORGANIZATIONS)
-    return Screen(texts.CHOOSE_ORGANIZATION, kb.organizations(sid, orgs))
+    return Screen(texts.CHOOSE_ORGANIZATION, kb.organizations(sid, orgs, page=page))
 
 
-async def services(session: AsyncSession, *, sid: str, organization_id: int) -> Screen | None:
+async def services(
+    session: AsyncSession, *, sid: str, organization_id: int, page: int = 0
+) -> Screen | None:
     org = await catalog.get_organization(session, organization_id)
     if org is None:
         return None
     items = await catalog.list_services(session, organization_id=org.id)
     template = texts.CHOOSE_SERVICE if items else texts.NO_SERVICES
-    return Screen(template.format(org=esc(org.name)), kb.services(sid, items))
+    return Screen(
+        template.format(org=esc(org.name)),
+        kb.services(sid, organization_id=org.id, items=items, page=page),
+    )
 
 
-async def doctors(session: AsyncSession, *, sid: str, service_id: int) -> Screen | None:
+async def doctors(
+    session: AsyncSession, *, sid: str, service_id: int, page: int = 0
+) -> Screen | None:
     service = await catalog.get_service(session, service_id)
     if service is None:
         return None
     items = await catalog.list_doctors(session, service_id=service.id)
     template = texts.CHOOSE_DOCTOR if items else texts.NO_DOCTORS
+    markup = kb.doctors(
+        sid,
+        organization_id=service.organization_id,
+        service_id=service.id,
+        items=items,
+        page=page,
+    )
     return Screen(
-        template.format(org=esc(service.organization.name), service=esc(service.name)),
-        kb.doctors(
-            sid, organization_id=service.organization_id, service_id=service.id, items=items
-        ),
+        template.format(org=esc(service.organization.name), service=esc(service.name)), markup
     )
 
 

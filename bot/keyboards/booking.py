@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
 from bot.keyboards.callbacks import (
@@ -14,6 +14,7 @@ from bot.keyboards.callbacks import (
     DayPick,
     DoctorPick,
     IdentityStep,
+    OrgList,
     OrgPick,
     PageInfo,
     ServicePick,
@@ -25,6 +26,8 @@ from bot.services.slots import DayView, SlotView
 from db.models import Doctor, Organization, Service
 
 DAYS_PER_ROW = 2
+LIST_PAGE_SIZE = 8
+T = TypeVar("T")
 TIMES_PER_ROW = 4
 
 
@@ -50,27 +53,77 @@ def book_button() -> InlineKeyboardMarkup:
     )
 
 
-def organizations(sid: str, orgs: Sequence[Organization]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for org in orgs:
-        builder.row(
-            InlineKeyboardButton(
-                text=org.short_name, callback_data=OrgPick(s=sid, org=org.id).pack()
-            )
-        )
-    return builder.as_markup()
+def _paged(items: Sequence[T], page: int, per_page: int) -> tuple[Sequence[T], int, int]:
+    """The page's items, the page number clamped into range, and the page count."""
+    pages = max(1, -(-len(items) // per_page))
+    page = min(max(page, 0), pages - 1)
+    return items[page * per_page : (page + 1) * per_page], page, pages
 
 
-def services(sid: str, items: Sequence[Service]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for service in items:
-        builder.row(
-            InlineKeyboardButton(
-                text=service.name, callback_data=ServicePick(s=sid, svc=service.id).pack()
-            )
+def _paging_row(
+    sid: str, *, page: int, pages: int, goto: Callable[[int], str]
+) -> list[InlineKeyboardButton]:
+    if pages <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(text=texts.BTN_PREV_PAGE, callback_data=goto(page - 1)))
+    row.append(
+        InlineKeyboardButton(
+            text=texts.PAGE_INFO.format(page=page + 1, pages=pages),
+            callback_data=PageInfo(s=sid).pack(),
         )
-    builder.row(*_nav_row(ToStart().pack()))
-    return builder.as_markup()
+    )
+    if page < pages - 1:
+        row.append(InlineKeyboardButton(text=texts.BTN_NEXT_PAGE, callback_data=goto(page + 1)))
+    return row
+
+
+def _list(
+    sid: str,
+    buttons: Sequence[InlineKeyboardButton],
+    *,
+    page: int,
+    goto: Callable[[int], str],
+    back: str | None,
+    nav: bool = True,
+) -> InlineKeyboardMarkup:
+    chunk, page, pages = _paged(buttons, page, LIST_PAGE_SIZE)
+    rows = [[button] for button in chunk]
+    if paging := _paging_row(sid, page=page, pages=pages, goto=goto):
+        rows.append(paging)
+    if nav:
+        rows.append(_nav_row(back))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def organizations(sid: str, orgs: Sequence[Organization], *, page: int = 0) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(text=org.short_name, callback_data=OrgPick(s=sid, org=org.id).pack())
+        for org in orgs
+    ]
+    # The start screen is the top: no «Назад», and «В начало» would only repeat it.
+    return _list(
+        sid, buttons, page=page, goto=lambda p: OrgList(s=sid, page=p).pack(), back=None, nav=False
+    )
+
+
+def services(
+    sid: str, *, organization_id: int, items: Sequence[Service], page: int = 0
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=service.name, callback_data=ServicePick(s=sid, svc=service.id).pack()
+        )
+        for service in items
+    ]
+    return _list(
+        sid,
+        buttons,
+        page=page,
+        goto=lambda p: OrgPick(s=sid, org=organization_id, page=p).pack(),
+        back=OrgList(s=sid).pack(),
+    )
 
 
 def doctor_label(doctor: Doctor) -> str:
@@ -78,18 +131,22 @@ def doctor_label(doctor: Doctor) -> str:
 
 
 def doctors(
-    sid: str, *, organization_id: int, service_id: int, items: Sequence[Doctor]
+    sid: str, *, organization_id: int, service_id: int, items: Sequence[Doctor], page: int = 0
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for doctor in items:
-        builder.row(
-            InlineKeyboardButton(
-                text=doctor_label(doctor),
-                callback_data=DoctorPick(s=sid, svc=service_id, doc=doctor.id).pack(),
-            )
+    buttons = [
+        InlineKeyboardButton(
+            text=doctor_label(doctor),
+            callback_data=DoctorPick(s=sid, svc=service_id, doc=doctor.id).pack(),
         )
-    builder.row(*_nav_row(OrgPick(s=sid, org=organization_id).pack()))
-    return builder.as_markup()
+        for doctor in items
+    ]
+    return _list(
+        sid,
+        buttons,
+        page=page,
+        goto=lambda p: ServicePick(s=sid, svc=service_id, page=p).pack(),
+        back=OrgPick(s=sid, org=organization_id).pack(),
+    )
 
 
 def days(
@@ -129,9 +186,7 @@ def times(
     page: int,
     per_page: int,
 ) -> InlineKeyboardMarkup:
-    pages = max(1, -(-len(items) // per_page))
-    page = min(max(page, 0), pages - 1)
-    chunk = items[page * per_page : (page + 1) * per_page]
+    chunk, page, pages = _paged(items, page, per_page)
     buttons = []
     for slot in chunk:
         label = f"{slot.starts_at.astimezone(tz):%H:%M}"
@@ -146,33 +201,14 @@ def times(
                 InlineKeyboardButton(text=f"✖ {label}", callback_data=TakenSlot(s=sid).pack())
             )
     rows = [buttons[i : i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)]
-    if pages > 1:
-        day_key = f"{day:%Y%m%d}"
-        paging = []
-        if page > 0:
-            paging.append(
-                InlineKeyboardButton(
-                    text=texts.BTN_PREV_PAGE,
-                    callback_data=DayPick(
-                        s=sid, svc=service_id, doc=doctor_id, day=day_key, page=page - 1
-                    ).pack(),
-                )
-            )
-        paging.append(
-            InlineKeyboardButton(
-                text=texts.PAGE_INFO.format(page=page + 1, pages=pages),
-                callback_data=PageInfo(s=sid).pack(),
-            )
-        )
-        if page < pages - 1:
-            paging.append(
-                InlineKeyboardButton(
-                    text=texts.BTN_NEXT_PAGE,
-                    callback_data=DayPick(
-                        s=sid, svc=service_id, doc=doctor_id, day=day_key, page=page + 1
-                    ).pack(),
-                )
-            )
+    day_key = f"{day:%Y%m%d}"
+    paging = _paging_row(
+        sid,
+        page=page,
+        pages=pages,
+        goto=lambda p: DayPick(s=sid, svc=service_id, doc=doctor_id, day=day_key, page=p).pack(),
+    )
+    if paging:
         rows.append(paging)
     rows.append(_nav_row(DoctorPick(s=sid, svc=service_id, doc=doctor_id).pack()))
     return InlineKeyboardMarkup(inline_keyboard=rows)

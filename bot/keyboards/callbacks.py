@@ -9,14 +9,21 @@ class ToStart(CallbackData, prefix="st"):
     pass
 
 
+class OrgList(CallbackData, prefix="ol"):
+    s: str
+    page: int = 0
+
+
 class OrgPick(CallbackData, prefix="o"):
     s: str
     org: int
+    page: int = 0  # of the organization's services
 
 
 class ServicePick(CallbackData, prefix="sv"):
     s: str
     svc: int
+    page: int = 0  # of the service's doctors
 
 
 class DoctorPick(CallbackData, prefix="dr"):
@@ -61,17 +68,3 @@ class IdentityStep(CallbackData, prefix="id"):
 
     s: str
     step: int
-
-
-SESSION_BOUND = (
-    OrgPick,
-    ServicePick,
-    DoctorPick,
-    DayPick,
-    ClosedDay,
-    SlotPick,
-    TakenSlot,
-    PageInfo,
-    ConsentAnswer,
-    IdentityStep,
-)

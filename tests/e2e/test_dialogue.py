@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.keyboards.callbacks import OrgPick, SlotPick
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness
-from db.models import Booking, BookingStatus, FsmRecord
+from db.models import Booking, BookingStatus, FsmRecord, Organization
 from tests.e2e.flow import (
     DOCTOR,
     ORG,
@@ -267,3 +267,33 @@ async def test_text_where_a_button_is_expected(harness: BotHarness) -> None:
     assert "кнопкой" in user.last_bot_message.text
     await user.send("/help")
     assert "/start" in user.last_bot_message.text
+
+
+async def test_long_lists_of_organizations_are_paged(harness: BotHarness) -> None:
+    async with harness.database.sessions() as session:
+        session.add_all(
+            Organization(
+                code=f"extra{n}",
+                name=f"Поликлиника № {n}",
+                short_name=f"Поликлиника № {n}",
+                address="г. Москва",
+                phone="+7 (495) 000-00-00",
+                timezone="Europe/Moscow",
+            )
+            for n in range(10, 30)
+        )
+        await session.commit()
+    user = harness.user(3012, "Пётр")
+    await user.send("/start")
+    rows = user.buttons()
+    assert len(rows) == 9  # eight organizations and the paging row
+    assert rows[-1] == ["Стр. 1 из 3", "Позже ▶"]
+    await user.click("Позже ▶")
+    await user.click("Позже ▶")
+    assert user.buttons()[-1] == ["◀ Раньше", "Стр. 3 из 3"]
+    last_page = [row[0] for row in user.buttons()[:-1]]
+    assert len(last_page) == 22 - 16
+    await user.click(last_page[-1])
+    assert "Выберите услугу" in user.last_bot_message.text or "нет услуг" in (
+        user.last_bot_message.text
+    )
