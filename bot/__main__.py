@@ -7,7 +7,10 @@ import asyncio
 import contextlib
 import logging
 import sys
+import tomllib
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from bot.config import CONFIG_ENV, ConfigFileMissingError, Settings, load_settings
 
@@ -30,12 +33,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _import(settings: Settings, path: Path) -> int:
-    from bot.app import open_database
     from bot.services.clock import SystemClock
-    from bot.services.importer import ImportErrors, import_data, load_toml
+    from bot.services.importer import ImportErrors, import_data, load_toml, validate
+    from bot.services.maintenance import open_database
 
     try:
         data = load_toml(path)
+        # A bad file must not even create or migrate the database.
+        validate(data)
         async with open_database(settings) as db, db.sessions() as session:
             report = await import_data(
                 session,
@@ -53,7 +58,7 @@ async def _import(settings: Settings, path: Path) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from bot.app import open_database
+    from bot.services.maintenance import open_database
 
     async with open_database(settings):
         pass
@@ -62,8 +67,8 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _slots(settings: Settings) -> int:
-    from bot.app import open_database, refresh_slots
     from bot.services.clock import SystemClock
+    from bot.services.maintenance import open_database, refresh_slots
 
     async with open_database(settings) as db:
         await refresh_slots(db, settings=settings, clock=SystemClock())
@@ -76,6 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
     except ConfigFileMissingError as error:
         print(error, file=sys.stderr)
+        return 2
+    except tomllib.TOMLDecodeError as error:
+        print(f"config file is not valid TOML: {error}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"])
+            print(f"config: {where}: {problem['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.logging.level,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -15,8 +12,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.fsm_storage import SqlAlchemyStorage
@@ -25,11 +20,8 @@ from bot.middlewares import DbSessionMiddleware
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
-from bot.services.importer import import_data, load_toml
-from bot.services.slots import generate_slots
-from db.engine import create_engine, create_session_factory
-from db.migrate import upgrade
-from db.models import Organization
+from bot.services.maintenance import open_database, prepare_data, refresh_slots
+from db.engine import Database
 
 logger = logging.getLogger(__name__)
 
@@ -39,46 +31,6 @@ COMMANDS = [
 ]
 # Leaves room for the consent heading inside Telegram's 4096-character message limit.
 MAX_AGREEMENT_CHARS = 3800
-
-
-@dataclass
-class Database:
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-
-
-@asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[Database]:
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
-    try:
-        await upgrade(engine)
-        yield Database(engine=engine, sessions=create_session_factory(engine))
-    finally:
-        await engine.dispose()
-
-
-async def prepare_data(db: Database, *, settings: Settings, clock: Clock) -> None:
-    """Demo data on an empty database (if enabled), then slots for the horizon."""
-    async with db.sessions() as session:
-        empty = await session.scalar(select(Organization.id).limit(1)) is None
-        if empty and settings.demo.load_when_empty:
-            report = await import_data(
-                session,
-                data=load_toml(settings.demo.file),
-                now=clock.now(),
-                horizon_days=settings.booking.horizon_days,
-            )
-            logger.info("demo data loaded: %s", report.summary())
-    await refresh_slots(db, settings=settings, clock=clock)
-
-
-async def refresh_slots(db: Database, *, settings: Settings, clock: Clock) -> None:
-    async with db.sessions() as session:
-        added = await generate_slots(
-            session, now=clock.now(), horizon_days=settings.booking.horizon_days
-        )
-        await session.commit()
-    logger.info("slot generation: %d new slots", added)
 
 
 async def purge_stale(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,19 +21,24 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 PACKAGE_DATA = Path(__file__).parent / "data"
 
 
-class TelegramSettings(BaseModel):
+class Section(BaseModel):
+    # A mistyped key must fail loudly, not silently fall back to the default.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class TelegramSettings(Section):
     token: SecretStr | None = None
     # A self-hosted Bot API server (or the local stand-in) instead of api.telegram.org.
     api_base: str | None = None
     polling_timeout: int = Field(default=30, ge=1, le=50)
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///data/talon.sqlite3"
     echo: bool = False
 
 
-class BookingSettings(BaseModel):
+class BookingSettings(Section):
     horizon_days: int = Field(default=14, ge=1, le=60)
     session_timeout_minutes: float = Field(default=10, gt=0)
     slots_per_page: int = Field(default=24, ge=4, le=60)
@@ -42,23 +48,26 @@ class BookingSettings(BaseModel):
     failed_identification_window_minutes: int = Field(default=60, ge=1)
 
 
-class ConsentSettings(BaseModel):
+class ConsentSettings(Section):
     file: Path = PACKAGE_DATA / "consent.txt"
     version: str = "2026-11-01"
 
 
-class DemoSettings(BaseModel):
+class DemoSettings(Section):
     load_when_empty: bool = True
     file: Path = PACKAGE_DATA / "demo.toml"
 
 
-class LoggingSettings(BaseModel):
+class LoggingSettings(Section):
     level: str = "INFO"
 
     @field_validator("level")
     @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r}")
+        return level
 
 
 class Settings(BaseSettings):
@@ -66,6 +75,8 @@ class Settings(BaseSettings):
         env_prefix="TALON_",
         env_nested_delimiter="__",
         extra="forbid",
+        # Errors would otherwise quote the offending value, which may be the token.
+        hide_input_in_errors=True,
     )
 
     telegram: TelegramSettings = TelegramSettings()

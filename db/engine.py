@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +44,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def open_database(url: str, *, echo: bool = False) -> AsyncIterator[Database]:
+    """An engine on an up-to-date schema: migrations run before anything else touches it."""
+    from db.migrate import upgrade
+
+    engine = create_engine(url, echo=echo)
+    try:
+        await upgrade(engine)
+        yield Database(engine=engine, sessions=create_session_factory(engine))
+    finally:
+        await engine.dispose()

@@ -14,12 +14,14 @@ from typing import Any, Self
 from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 
-from bot.app import Database, create_bot, create_dispatcher, open_database, prepare_data
+from bot.app import create_bot, create_dispatcher
 from bot.config import DatabaseSettings, DemoSettings, Settings
 from bot.services.clock import Clock
+from bot.services.maintenance import open_database, prepare_data
 from bot.standin.client import SimUser
 from bot.standin.server import StandInServer, TgUser
 from bot.standin.tracker import HandledTracker
+from db.engine import Database
 
 DEFAULT_TOKEN = "123456789:STANDIN-TOKEN"
 

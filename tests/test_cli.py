@@ -1,0 +1,429 @@
+"""`python -m bot` as a real process: exit codes, output, the database, polling and SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.standin import StandInServer, StoredMessage, TgUser
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_IMPORT = REPO_ROOT / "examples" / "import.toml"
+TOKEN = "424242424:CLI-test-SECRET_token-value"
+SECRET_PART = TOKEN.split(":", 1)[1]
+# One process start costs a few seconds (imports); this bounds a hung one.
+PROCESS_TIMEOUT = 60.0
+
+
+def cli_env(**talon: str) -> dict[str, str]:
+    """The current environment without any TALON_* variable, plus the given ones."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("TALON_")}
+    # The project is not installed into the virtualenv: make `bot` importable from any cwd.
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    env.update(talon)
+    return env
+
+
+def run_cli(*args: str | Path, cwd: Path, **talon: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *map(str, args)],
+        cwd=cwd,
+        env=cli_env(**talon),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=PROCESS_TIMEOUT,
+        check=False,
+    )
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in a stable order."""
+    with sqlite3.connect(db) as conn:
+        return {
+            table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+            for table in sorted(tables(db))
+        }
+
+
+def counts(db: Path) -> dict[str, int]:
+    return {table: len(rows) for table, rows in snapshot(db).items()}
+
+
+def assert_no_traceback(*outputs: str) -> None:
+    for output in outputs:
+        assert "Traceback" not in output, output
+
+
+# --- no token ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [(), ("run",)], ids=["default", "run"])
+def test_without_a_token_the_bot_explains_how_to_set_it(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "TALON_TELEGRAM__TOKEN" in lines[0]
+    assert_no_traceback(result.stderr)
+    # It stopped before touching any database.
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- migrate -------------------------------------------------------------------------------------
+
+
+def test_migrate_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "x.sqlite3"
+    url = sqlite_url(db)
+
+    first = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "database is up to date"
+    assert_no_traceback(first.stderr)
+    created = tables(db)
+    assert {
+        "alembic_version",
+        "organizations",
+        "services",
+        "doctors",
+        "working_hours",
+        "slots",
+        "patients",
+        "patient_documents",
+        "bookings",
+        "consents",
+        "fsm_states",
+    } <= created
+    after_first = snapshot(db)
+    # Migrations only: no demo data, no slots.
+    assert after_first["organizations"] == []
+    assert len(after_first["alembic_version"]) == 1
+
+    second = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
+
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "database is up to date"
+    assert_no_traceback(second.stderr)
+    assert snapshot(db) == after_first
+
+
+def test_missing_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run_cli("--config", tmp_path / "nope.toml", "migrate", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"config file not found: {tmp_path / 'nope.toml'}"]
+    assert list(tmp_path.iterdir()) == []
+
+
+CONFIG_MISTAKES = {
+    # [telegram] forgotten: the token lands at the top level, where it is an unknown key.
+    "token-outside-its-section": f'token = "{TOKEN}"\n',
+    "toml-syntax-error": f'[telegram\ntoken = "{TOKEN}"\n',
+    "unknown-log-level": f'[telegram]\ntoken = "{TOKEN}"\n[logging]\nlevel = "verbose"\n',
+}
+
+
+@pytest.mark.parametrize("text", CONFIG_MISTAKES.values(), ids=CONFIG_MISTAKES.keys())
+def test_a_config_mistake_is_reported_without_traceback_or_token(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "talon.toml"
+    config.write_text(text, encoding="utf-8")
+
+    result = run_cli("--config", config, "migrate", cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert SECRET_PART not in result.stdout + result.stderr
+    assert_no_traceback(result.stderr)
+    assert list(tmp_path.iterdir()) == [config]
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    db: Path
+    result: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Imported:
+    """examples/import.toml imported into a fresh database, once for the module."""
+    workdir = tmp_path_factory.mktemp("imported")
+    db = workdir / "talon.sqlite3"
+    result = run_cli("import", EXAMPLE_IMPORT, cwd=workdir, TALON_DATABASE__URL=sqlite_url(db))
+    return Imported(db=db, result=result)
+
+
+@pytest.fixture
+def imported_copy(imported: Imported, tmp_path: Path) -> Path:
+    assert imported.result.returncode == 0, imported.result.stderr
+    db = tmp_path / "talon.sqlite3"
+    shutil.copyfile(imported.db, db)
+    return db
+
+
+def identity_values(path: Path) -> set[str]:
+    """OMS, document numbers and birth dates of the file, as written and as digits only."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    values: set[str] = set()
+    for patient in data.get("patients", []):
+        birth = patient["birth_date"]
+        if isinstance(birth, str):
+            values.add(birth)
+            day, month, year = birth.split(".")
+            birth = f"{year}-{month}-{day}"
+        values.update({str(birth), patient["oms"]})
+        values.update(document["number"] for document in patient["documents"])
+    digits = {"".join(ch for ch in value if ch.isdigit()) for value in values}
+    values |= {value for value in digits if len(value) >= 5}
+    return values
+
+
+def assert_no_identity_values(source: Path, *outputs: str) -> None:
+    secrets = identity_values(source)
+    assert secrets
+    for output in outputs:
+        leaked = sorted(value for value in secrets if value in output)
+        assert not leaked, f"identity values in the output: {leaked}"
+
+
+def test_import_of_the_example_file(imported: Imported) -> None:
+    result = imported.result
+
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip()
+    assert summary.startswith("Импорт выполнен.")
+    assert "организации: создано 1, обновлено 0" in summary
+    assert "пациенты: создано 1, обновлено 0" in summary
+    assert_no_traceback(result.stdout, result.stderr)
+    assert_no_identity_values(EXAMPLE_IMPORT, result.stdout, result.stderr)
+
+    rows = counts(imported.db)
+    assert rows["organizations"] == 1
+    assert rows["services"] == 1
+    assert rows["doctors"] == 1
+    assert rows["patients"] == 1
+    assert rows["patient_documents"] == 2
+    assert rows["slots"] > 0
+
+
+def test_import_again_updates_and_creates_nothing(imported_copy: Path, tmp_path: Path) -> None:
+    before = counts(imported_copy)
+
+    result = run_cli(
+        "import", EXAMPLE_IMPORT, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(imported_copy)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "организации: создано 0, обновлено 1" in result.stdout
+    assert "новых слотов: 0." in result.stdout
+    assert counts(imported_copy) == before
+
+
+BAD_IMPORT = """\
+[[organizations]]
+code = "example-gp1"
+name = "Переименованная поликлиника"
+short_name = "Переименованная"
+address = "г. Москва, ул. Другая, д. 2"
+phone = "+7 (495) 000-00-02"
+timezone = "Europe/Moskow"
+
+  [[organizations.services]]
+  code = "therapist"
+  name = "Приём терапевта"
+
+[[patients]]
+last_name = "Григорьев"
+first_name = "Павел"
+middle_name = "Андреевич"
+birth_date = "23.05.1979"
+oms = "7788899730665104"
+documents = [
+  { kind = "passport", number = "275318" },
+  { kind = "snils", number = "146-287-359 90" },
+]
+
+[[patients]]
+last_name = "Петров"
+first_name = "Пётр"
+birth_date = "31.02.1980"
+oms = "7788899730665105"
+documents = [
+  { kind = "snils", number = "146-287-359 91" },
+  { kind = "passport", number = "97531" },
+]
+"""
+
+BAD_IMPORT_LOCATIONS = {
+    "organizations[1] (Переименованная).timezone",
+    "patients[2] (Петров П.).oms",
+    "patients[2] (Петров П.).birth_date",
+    "patients[2] (Петров П.).documents[1].number",
+    "patients[2] (Петров П.).documents[2].number",
+}
+
+
+def test_import_of_a_file_with_errors_changes_nothing(imported_copy: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD_IMPORT, encoding="utf-8")
+    before = snapshot(imported_copy)
+
+    result = run_cli("import", bad, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(imported_copy))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert_no_traceback(result.stderr)
+    # Log lines may precede the report; the report is the header and one line per error.
+    lines = result.stderr.splitlines()
+    header = f"{bad}: {len(BAD_IMPORT_LOCATIONS)} error(s), nothing was changed:"
+    assert header in lines, result.stderr
+    issues = lines[lines.index(header) + 1 :]
+    assert len(issues) == len(BAD_IMPORT_LOCATIONS), result.stderr
+    locations = set()
+    for issue in issues:
+        assert issue.startswith("  "), issue
+        location, separator, message = issue.strip().partition(": ")
+        assert separator, issue
+        assert message.strip(), issue
+        locations.add(location)
+    assert locations == BAD_IMPORT_LOCATIONS
+    assert_no_identity_values(bad, result.stdout, result.stderr)
+    assert_no_identity_values(EXAMPLE_IMPORT, result.stdout, result.stderr)
+
+    # Row counts, and the rows themselves: the valid parts of the file were not applied either.
+    after = snapshot(imported_copy)
+    assert {table: len(rows) for table, rows in after.items()} == {
+        table: len(rows) for table, rows in before.items()
+    }
+    assert after == before
+
+
+def test_import_of_a_toml_syntax_error(imported_copy: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[patients]]\noms = "7788899730665104\n', encoding="utf-8")
+    before = snapshot(imported_copy)
+
+    result = run_cli("import", broken, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(imported_copy))
+
+    assert result.returncode == 1
+    assert_no_traceback(result.stderr)
+    assert "error(s), nothing was changed" in result.stderr
+    assert "строка 2" in result.stderr
+    assert "7788899730665104" not in result.stdout + result.stderr
+    assert snapshot(imported_copy) == before
+
+
+def test_import_of_a_missing_file(tmp_path: Path) -> None:
+    db = tmp_path / "talon.sqlite3"
+
+    result = run_cli(
+        "import", tmp_path / "absent.toml", cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(db)
+    )
+
+    assert result.returncode == 1
+    assert_no_traceback(result.stderr)
+    assert "absent.toml" in result.stderr
+    # The file is read before the database is opened.
+    assert not db.exists()
+
+
+# --- the bot itself against the stand-in Bot API server ----------------------------------------
+
+
+def bot_message_in(server: StandInServer, chat_id: int) -> StoredMessage | None:
+    return next((m for m in server.messages(chat_id) if m.from_bot), None)
+
+
+async def test_run_polls_answers_start_and_stops_on_sigint(tmp_path: Path) -> None:
+    server = StandInServer(token=TOKEN)
+    await server.start()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[telegram]
+token = "{TOKEN}"
+api_base = "{server.base_url}"
+polling_timeout = 1
+
+[database]
+url = "{sqlite_url(tmp_path / "bot.sqlite3")}"
+
+[demo]
+load_when_empty = true
+""",
+        encoding="utf-8",
+    )
+    log_path = tmp_path / "bot.log"
+    proc: asyncio.subprocess.Process | None = None
+    try:
+        with log_path.open("wb") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "--config",
+                str(config),
+                cwd=tmp_path,
+                env=cli_env(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        user = TgUser(id=5550001, first_name="Анна")
+        server.push_message(user, "/start")
+
+        reply = await server.wait_for(lambda: bot_message_in(server, user.id), timeout=30)
+
+        demo = tomllib.loads(Settings().demo.file.read_text(encoding="utf-8"))
+        short_names = {org["short_name"] for org in demo["organizations"]}
+        buttons = [button["text"] for row in reply.inline_keyboard for button in row]
+        assert sorted(buttons) == sorted(short_names)
+        assert reply.text
+        registered = [c["command"] for commands in server.commands.values() for c in commands]
+        assert "start" in registered
+        assert server.violations == []
+
+        proc.send_signal(signal.SIGINT)
+        returncode = await asyncio.wait_for(proc.wait(), timeout=15)
+
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        assert returncode == 0, log_text
+        assert SECRET_PART not in log_text
+        assert TOKEN not in log_text
+        assert_no_traceback(log_text)
+        assert server.violations == []
+    finally:
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.stop()
