@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.enums import ChatType, ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.fsm_storage import SqlAlchemyStorage
-from bot.handlers import booking, fallback, identify, start
+from bot.handlers import booking, errors, fallback, identify, start
 from bot.middlewares import DbSessionMiddleware
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
@@ -57,13 +58,24 @@ def check_agreement(settings: Settings) -> None:
 
 def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Dispatcher:
     storage = SqlAlchemyStorage(
-        db.sessions,
+        db.state_sessions,
         ttl=timedelta(minutes=settings.booking.session_timeout_minutes),
         clock=clock,
     )
-    dp = Dispatcher(storage=storage, settings=settings, clock=clock)
+    # One update of a user at a time: quick double taps or fast typing must not interleave
+    # their reads and writes of the dialogue state.
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=SimpleEventIsolation(),
+        settings=settings,
+        clock=clock,
+    )
+    # Patients type identity numbers: only in a private chat, never in a group.
+    dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     dp.update.middleware(DbSessionMiddleware(db.sessions))
     dp.include_routers(
+        errors.create_router(),
         start.create_router(),
         identify.create_router(),
         booking.create_router(),

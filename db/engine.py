@@ -37,6 +37,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Deleted dialogue state may have held identity numbers: overwrite, don't just unlink.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     return engine
@@ -50,16 +52,27 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # Dialogue state gets its own small pool: a handler holding a connection of the main pool
+    # while it saves state must never wait for another connection of that same pool.
+    state_engine: AsyncEngine
+    state_sessions: async_sessionmaker[AsyncSession]
 
 
 @asynccontextmanager
 async def open_database(url: str, *, echo: bool = False) -> AsyncIterator[Database]:
-    """An engine on an up-to-date schema: migrations run before anything else touches it."""
+    """Engines on an up-to-date schema: migrations run before anything else touches it."""
     from db.migrate import upgrade
 
     engine = create_engine(url, echo=echo)
+    state_engine = create_engine(url, echo=echo)
     try:
         await upgrade(engine)
-        yield Database(engine=engine, sessions=create_session_factory(engine))
+        yield Database(
+            engine=engine,
+            sessions=create_session_factory(engine),
+            state_engine=state_engine,
+            state_sessions=create_session_factory(state_engine),
+        )
     finally:
+        await state_engine.dispose()
         await engine.dispose()

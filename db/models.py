@@ -171,7 +171,7 @@ class Patient(Base):
 class PatientDocument(Base):
     __tablename__ = "patient_documents"
     __table_args__ = (
-        UniqueConstraint("kind", "number"),
+        UniqueConstraint("patient_id", "kind", "number"),
         Index("ix_patient_documents_number", "number"),
     )
 

@@ -13,7 +13,7 @@ from bot import texts
 from bot.config import Settings
 from bot.filters import InSession
 from bot.handlers import screens
-from bot.handlers.identify import IDENTITY_KEYS, ask_identity, book_for_identified
+from bot.handlers.identify import ask_identity, book_for_identified, without_identity
 from bot.handlers.start import begin
 from bot.keyboards.callbacks import (
     ClosedDay,
@@ -34,9 +34,8 @@ from bot.states import BookingFlow
 
 
 async def _browse(state: FSMContext, draft: dict[str, Any], **selection: Any) -> None:
-    kept = {k: v for k, v in draft.items() if k not in IDENTITY_KEYS}
     await state.set_state(BookingFlow.browsing)
-    await state.set_data({**kept, **selection})
+    await state.set_data({**without_identity(draft), **selection})
 
 
 async def _unavailable(query: CallbackQuery) -> None:
@@ -168,7 +167,7 @@ async def pick_slot(
     ):
         await query.answer(texts.TIME_TAKEN, show_alert=True)
         refreshed = await screens.times(
-            session, sid=callback_data.s, pick=_day_pick(draft), now=now, settings=settings
+            session, sid=callback_data.s, pick=screens.day_pick(draft), now=now, settings=settings
         )
         if refreshed is not None:
             await screens.show(query, refreshed)
@@ -189,13 +188,9 @@ async def pick_slot(
         await ask_identity(query, state=state, session=session, draft=draft, step=1)
         return
     await state.set_state(BookingFlow.consent)
-    back = _day_pick(draft).pack()
+    back = screens.day_pick(draft).pack()
     await screens.show(query, screens.consent(sid=callback_data.s, settings=settings, back=back))
     await query.answer()
-
-
-def _day_pick(draft: dict[str, Any]) -> DayPick:
-    return DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
 
 
 async def answer_consent(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import F, Router
@@ -19,13 +19,13 @@ from bot.config import Settings
 from bot.filters import InSession
 from bot.handlers import screens
 from bot.keyboards import booking as kb
-from bot.keyboards.callbacks import DayPick, IdentityStep
-from bot.services.attempts import is_locked_out, record_failure
+from bot.keyboards.callbacks import IdentityStep
+from bot.services.attempts import identify
 from bot.services.booking import (
+    BookingError,
     SlotUnavailableError,
     book_slot,
     booking_summary,
-    identify_patient,
     load_ticket,
 )
 from bot.services.clock import Clock
@@ -45,10 +45,12 @@ STEPS: dict[int, tuple[State, str]] = {
     2: (BookingFlow.document, texts.ASK_DOCUMENT),
     3: (BookingFlow.birth_date, texts.ASK_BIRTH_DATE),
 }
-IDENTITY_KEYS = ("oms", "document", "prompt")
+IDENTITY_STATES = (BookingFlow.oms.state, BookingFlow.document.state, BookingFlow.birth_date.state)
+# What identification keeps in the dialogue; dropped as soon as it is not needed.
+IDENTITY_KEYS = ("oms", "document", "prompt", "retry")
 
 
-def _without_identity(draft: dict[str, Any]) -> dict[str, Any]:
+def without_identity(draft: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in draft.items() if k not in IDENTITY_KEYS}
 
 
@@ -65,6 +67,38 @@ async def _retire_prompt(message: Message, draft: dict[str, Any]) -> None:
         logger.debug("previous prompt %s already gone", prompt_id)
 
 
+async def _forget_typed(message: Message) -> None:
+    """Identity numbers do not stay in the chat history once read."""
+    try:
+        await message.delete()
+    except TelegramBadRequest:
+        logger.debug("could not delete a typed identity value")
+
+
+async def show_times_again(
+    target: CallbackQuery | Message,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    now: datetime,
+    settings: Settings,
+    notice: str | None = None,
+) -> None:
+    """Back to the chosen day's times, keeping what is already settled (e.g. the patient)."""
+    await state.set_state(BookingFlow.browsing)
+    await state.set_data(without_identity({**draft, "slot": None}))
+    screen = await screens.times(
+        session,
+        sid=draft["sid"],
+        pick=screens.day_pick(draft),
+        now=now,
+        settings=settings,
+        notice=notice,
+    )
+    await screens.show(target, screen or screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
+
+
 async def ask_identity(
     target: CallbackQuery | Message,
     *,
@@ -76,7 +110,14 @@ async def ask_identity(
 ) -> None:
     next_state, prompt = STEPS[step]
     if step == 1:
-        summary = await booking_summary(session, slot_id=draft["slot"], service_id=draft["svc"])
+        try:
+            summary = await booking_summary(session, slot_id=draft["slot"], service_id=draft["svc"])
+        except BookingError:
+            # The slot vanished under the patient (a re-import closed that time).
+            await state.set_state(BookingFlow.browsing)
+            await state.set_data(without_identity({**draft, "slot": None}))
+            await screens.show(target, screens.Screen(texts.SLOT_GONE, kb.start_only()))
+            return
         prompt = f"{texts.CHOSEN.format(summary=summary)}\n\n{prompt}"
     if notice:
         prompt = f"{notice}\n\n{prompt}"
@@ -86,7 +127,7 @@ async def ask_identity(
         target, screens.Screen(prompt, kb.identity_prompt(draft["sid"], back_step=step - 1))
     )
     await state.set_state(next_state)
-    await state.update_data(prompt=sent.message_id if sent else None)
+    await state.set_data({**draft, "prompt": sent.message_id if sent else None})
 
 
 async def go_to_step(
@@ -98,23 +139,23 @@ async def go_to_step(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    if not {"svc", "doc", "day", "slot"} <= draft.keys():
+    step = callback_data.step
+    on_prompt = await state.get_state() in IDENTITY_STATES or draft.get("retry")
+    # Steps 1-3 exist only after the consent: a forged button must not skip it.
+    if not {"svc", "doc", "day"} <= draft.keys() or (step and not on_prompt):
         await query.answer(texts.NOT_AVAILABLE, show_alert=True)
         return
     await query.answer()
-    if callback_data.step == 0:
-        await state.set_state(BookingFlow.browsing)
-        await state.set_data(_without_identity({**draft, "slot": None}))
-        pick = DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
-        screen = await screens.times(
-            session, sid=draft["sid"], pick=pick, now=clock.now(), settings=settings
+    if step == 0 or not draft.get("slot"):
+        await show_times_again(
+            query, state=state, session=session, draft=draft, now=clock.now(), settings=settings
         )
-        await screens.show(query, screen or screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
         return
-    keep = {"oms"} if callback_data.step == 2 else set()
+    keep = {"oms"} if step >= 2 else set()
+    if step == 3:
+        keep.add("document")
     draft = {k: v for k, v in draft.items() if k not in IDENTITY_KEYS or k in keep}
-    await state.set_data(draft)
-    await ask_identity(query, state=state, session=session, draft=draft, step=callback_data.step)
+    await ask_identity(query, state=state, session=session, draft=draft, step=step)
 
 
 async def typed_oms(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -130,6 +171,7 @@ async def _accept_value(
 ) -> None:
     draft = await state.get_data()
     normalize = normalize_oms if step == 1 else normalize_document_number
+    await _forget_typed(message)
     try:
         value = normalize(message.text or "")
     except IdentityFormatError as error:
@@ -138,8 +180,14 @@ async def _accept_value(
         )
         return
     draft = {**draft, key: value}
-    await state.set_data(draft)
-    await ask_identity(message, state=state, session=session, draft=draft, step=step + 1)
+    await ask_identity(
+        message,
+        state=state,
+        session=session,
+        draft=draft,
+        step=step + 1,
+        notice=texts.OMS_ACCEPTED if step == 1 else texts.DOCUMENT_ACCEPTED,
+    )
 
 
 def _format(error: IdentityFormatError) -> str:
@@ -151,6 +199,7 @@ async def typed_birth_date(
 ) -> None:
     draft = await state.get_data()
     now = clock.now()
+    await _forget_typed(message)
     try:
         birth_date = parse_birth_date(message.text or "", today=now.date())
     except IdentityFormatError as error:
@@ -162,33 +211,33 @@ async def typed_birth_date(
         # The earlier answers were lost (e.g. a step was pressed twice); ask from the start.
         await ask_identity(message, state=state, session=session, draft=draft, step=1)
         return
-    user_id = message.chat.id
-    limit = settings.booking.max_failed_identifications
-    window = timedelta(minutes=settings.booking.failed_identification_window_minutes)
-    locked = await is_locked_out(
-        session, telegram_user_id=user_id, now=now, limit=limit, window=window
-    )
-    patient = (
-        None
-        if locked
-        else await identify_patient(
-            session, oms=draft["oms"], document=draft["document"], birth_date=birth_date
-        )
+    result = await identify(
+        session,
+        telegram_user_id=message.chat.id,
+        oms=draft["oms"],
+        document=draft["document"],
+        birth_date=birth_date,
+        now=now,
+        limit=settings.booking.max_failed_identifications,
+        window=timedelta(minutes=settings.booking.failed_identification_window_minutes),
     )
     await _retire_prompt(message, draft)
-    draft = _without_identity(draft)
+    draft = without_identity(draft)
     await state.set_state(BookingFlow.browsing)
-    if patient is None:
-        await state.set_data(draft)
-        if locked:
-            logger.warning("identification refused: too many failures, telegram user %s", user_id)
+    if result.patient_id is None:
+        logger.info(
+            "identification %s for telegram user %s",
+            "refused (too many failures)" if result.locked_out else "failed",
+            message.chat.id,
+        )
+        if result.locked_out:
+            await state.set_data(draft)
             await message.answer(texts.TOO_MANY_FAILURES, reply_markup=kb.start_only())
-            return
-        logger.info("identification failed for telegram user %s", user_id)
-        await record_failure(session, telegram_user_id=user_id, now=now)
-        await message.answer(texts.LOGIN_FAILED, reply_markup=kb.login_failed(draft["sid"]))
+        else:
+            await state.set_data({**draft, "retry": True})
+            await message.answer(texts.LOGIN_FAILED, reply_markup=kb.login_failed(draft["sid"]))
         return
-    draft["patient"] = patient.id
+    draft["patient"] = result.patient_id
     await state.set_data(draft)
     await book_for_identified(
         message, state=state, session=session, clock=clock, draft=draft, settings=settings
@@ -221,17 +270,15 @@ async def book_for_identified(
             now=now,
         )
     except SlotUnavailableError:
-        await state.set_data({**draft, "slot": None})
-        pick = DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
-        screen = await screens.times(
-            session,
-            sid=draft["sid"],
-            pick=pick,
+        await show_times_again(
+            target,
+            state=state,
+            session=session,
+            draft=draft,
             now=now,
             settings=settings,
             notice=texts.SLOT_TAKEN_MEANWHILE,
         )
-        await screens.show(target, screen or screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
         return
     # Nothing typed survives the booking: the dialogue is over.
     await state.clear()
@@ -257,7 +304,5 @@ def create_router() -> Router:
     router.message.register(typed_oms, BookingFlow.oms, F.text)
     router.message.register(typed_document, BookingFlow.document, F.text)
     router.message.register(typed_birth_date, BookingFlow.birth_date, F.text)
-    router.message.register(
-        not_text, StateFilter(BookingFlow.oms, BookingFlow.document, BookingFlow.birth_date)
-    )
+    router.message.register(not_text, StateFilter(*IDENTITY_STATES))
     return router

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+from collections import OrderedDict
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,37 +34,70 @@ def new_session_id() -> str:
     return secrets.token_hex(4)
 
 
+class _ShownScreens:
+    """What the bot last put into each message, per Bot instance.
+
+    A double tap delivers two callbacks that both carry the message as it was before the
+    first edit; this memory lets the second one see that the screen is already there, so the
+    bot never asks Telegram to edit a message into its current content.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._by_bot: WeakKeyDictionary[Bot, OrderedDict[tuple[int, int], str]] = (
+            WeakKeyDictionary()
+        )
+
+    @staticmethod
+    def digest(screen: Screen) -> str:
+        markup = json.dumps(_markup_data(screen.markup), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(f"{screen.text}\x00{markup}".encode()).hexdigest()
+
+    def is_shown(self, bot: Bot, message: Message, screen: Screen) -> bool:
+        if message.html_text == screen.text and _markup_data(message.reply_markup) == (
+            _markup_data(screen.markup)
+        ):
+            return True
+        shown = self._by_bot.get(bot, OrderedDict())
+        return shown.get((message.chat.id, message.message_id)) == self.digest(screen)
+
+    def remember(self, bot: Bot, message: Message, screen: Screen) -> None:
+        shown = self._by_bot.setdefault(bot, OrderedDict())
+        key = (message.chat.id, message.message_id)
+        shown[key] = self.digest(screen)
+        shown.move_to_end(key)
+        while len(shown) > self.LIMIT:
+            shown.popitem(last=False)
+
+
+_shown = _ShownScreens()
+
+
 async def show(target: CallbackQuery | Message, screen: Screen) -> Message | None:
     """Edit the pressed message in place, or send a new one after typed input."""
     if isinstance(target, Message):
         return await target.answer(screen.text, reply_markup=screen.markup)
-    message = target.message
+    message, bot = target.message, target.bot
+    assert bot is not None
     # A document (the ticket) is never replaced: the patient keeps it in the chat.
     if isinstance(message, Message) and message.text is not None:
-        if message.html_text == screen.text and _same_markup(message.reply_markup, screen.markup):
+        if _shown.is_shown(bot, message, screen):
             return message
         try:
             edited = await message.edit_text(screen.text, reply_markup=screen.markup)
         except TelegramBadRequest as error:
-            # Two quick taps race past the check above; the second edit changes nothing.
             if "message is not modified" not in error.message:
                 raise
             return message
+        _shown.remember(bot, message, screen)
         return edited if isinstance(edited, Message) else message
-    if target.from_user is None:
-        return None
-    return await target.bot.send_message(  # type: ignore[union-attr]
-        target.from_user.id, screen.text, reply_markup=screen.markup
-    )
+    return await bot.send_message(target.from_user.id, screen.text, reply_markup=screen.markup)
 
 
-def _markup_data(markup: InlineKeyboardMarkup | None) -> dict[str, object] | None:
+def _markup_data(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
     # Compared as data: objects that came in an update also carry the bot instance.
     return markup.model_dump(exclude_none=True) if markup is not None else None
-
-
-def _same_markup(a: InlineKeyboardMarkup | None, b: InlineKeyboardMarkup | None) -> bool:
-    return _markup_data(a) == _markup_data(b)
 
 
 async def organizations(session: AsyncSession, *, sid: str, page: int = 0) -> Screen:
@@ -129,6 +167,11 @@ async def days(
         doctor=esc(doctor.full_name), position=esc(doctor.position), service=esc(service.name)
     )
     return Screen(text, kb.days(sid, service_id=service_id, doctor_id=doctor.id, items=views))
+
+
+def day_pick(draft: dict[str, Any]) -> DayPick:
+    """The day's times screen of the current dialogue's choice."""
+    return DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
 
 
 def parse_day(raw: str) -> date | None:

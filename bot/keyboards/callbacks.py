@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Forged data may carry any number; out-of-range values fail to unpack and so never match.
+Id = Annotated[int, Field(ge=1, lt=2**31)]
+Page = Annotated[int, Field(ge=0, lt=1000)]
 
 
 class ToStart(CallbackData, prefix="st"):
@@ -11,33 +18,33 @@ class ToStart(CallbackData, prefix="st"):
 
 class OrgList(CallbackData, prefix="ol"):
     s: str
-    page: int = 0
+    page: Page = 0
 
 
 class OrgPick(CallbackData, prefix="o"):
     s: str
-    org: int
-    page: int = 0  # of the organization's services
+    org: Id
+    page: Page = 0  # of the organization's services
 
 
 class ServicePick(CallbackData, prefix="sv"):
     s: str
-    svc: int
-    page: int = 0  # of the service's doctors
+    svc: Id
+    page: Page = 0  # of the service's doctors
 
 
 class DoctorPick(CallbackData, prefix="dr"):
     s: str
-    svc: int
-    doc: int
+    svc: Id
+    doc: Id
 
 
 class DayPick(CallbackData, prefix="dy"):
     s: str
-    svc: int
-    doc: int
-    day: str  # YYYYMMDD, the organization's local date
-    page: int = 0
+    svc: Id
+    doc: Id
+    day: Annotated[str, Field(pattern=r"^\d{8}$")]  # the organization's local date
+    page: Page = 0
 
 
 class ClosedDay(CallbackData, prefix="cd"):
@@ -46,8 +53,8 @@ class ClosedDay(CallbackData, prefix="cd"):
 
 class SlotPick(CallbackData, prefix="sl"):
     s: str
-    svc: int
-    slot: int
+    svc: Id
+    slot: Id
 
 
 class TakenSlot(CallbackData, prefix="tk"):
@@ -67,4 +74,4 @@ class IdentityStep(CallbackData, prefix="id"):
     """Go to a step of identification: 0 = the consent/time choice, 1..3 = a prompt."""
 
     s: str
-    step: int
+    step: Annotated[int, Field(ge=0, le=3)]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.booking import identify_patient
 from db.models import IdentityFailure
 
 
@@ -30,3 +32,32 @@ async def record_failure(session: AsyncSession, *, telegram_user_id: int, now: d
 async def purge_failures(session: AsyncSession, *, now: datetime, window: timedelta) -> None:
     await session.execute(delete(IdentityFailure).where(IdentityFailure.failed_at <= now - window))
     await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    patient_id: int | None
+    locked_out: bool = False
+
+
+async def identify(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    oms: str,
+    document: str,
+    birth_date: date,
+    now: datetime,
+    limit: int,
+    window: timedelta,
+) -> Identification:
+    """Look the patient up unless the account is locked out; count a failure if not found."""
+    if await is_locked_out(
+        session, telegram_user_id=telegram_user_id, now=now, limit=limit, window=window
+    ):
+        return Identification(patient_id=None, locked_out=True)
+    patient = await identify_patient(session, oms=oms, document=document, birth_date=birth_date)
+    if patient is None:
+        await record_failure(session, telegram_user_id=telegram_user_id, now=now)
+        return Identification(patient_id=None)
+    return Identification(patient_id=patient.id)

@@ -665,7 +665,6 @@ def _check_patients(
 ) -> list[PatientPlan]:
     plans: list[PatientPlan] = []
     oms_seen: dict[str, int] = {}
-    documents_seen: dict[tuple[str, str], Loc] = {}
     for index, raw_patient in enumerate(raw_patients):
         loc: Loc = ("patients", index)
         patient = issues.parse(_PatientIn, raw_patient, loc)
@@ -702,6 +701,8 @@ def _check_patients(
                 ok = False
                 issues.add((*loc, "birth_date"), _redact(exc.message, typed_date))
 
+        # Numbers are stored without their series, so two patients may share one (a 6-digit
+        # passport number repeats across series): only a patient's own list must not repeat.
         documents: list[tuple[str, str]] = []
         for position, raw_document in enumerate(_list_at(fields, "documents")):
             doc_loc: Loc = (*loc, "documents", position)
@@ -716,17 +717,10 @@ def _check_patients(
                 issues.add((*doc_loc, "number"), _redact(exc.message, document.number))
                 continue
             key = (document.kind, number)
-            if key in documents_seen:
+            if key in documents:
                 ok = False
-                other = documents_seen[key]
-                issues.add(
-                    doc_loc,
-                    "этот документ указан у пациента дважды"
-                    if other[:2] == loc
-                    else f"этот документ уже указан у {issues.where(other[:2])}",
-                )
+                issues.add(doc_loc, "этот документ указан у пациента дважды")
                 continue
-            documents_seen[key] = doc_loc
             documents.append(key)
 
         if patient is not None and ok and oms is not None and birth_date is not None:
@@ -849,10 +843,6 @@ async def _apply(
     session: AsyncSession, *, plan: ImportPlan, now: datetime, horizon_days: int
 ) -> ImportReport:
     report = ImportReport()
-    # All database-level refusals are found before the first write.
-    conflicts = await _document_conflicts(session, patients=plan.patients)
-    if conflicts:
-        raise ImportErrors(conflicts)
     doctors = await _apply_organizations(session, organizations=plan.organizations, report=report)
     await _apply_patients(session, patients=plan.patients, report=report)
     await session.flush()
@@ -869,46 +859,6 @@ async def _apply(
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(values), _IN_CHUNK):
         yield values[start : start + _IN_CHUNK]
-
-
-async def _document_conflicts(
-    session: AsyncSession, *, patients: Sequence[PatientPlan]
-) -> list[ImportIssue]:
-    """Documents of the file that belong to a different patient in the database.
-
-    A document may move between two patients who are both in the file (the former owner's
-    list no longer has it: a typo fixed), because the file states both owners' documents.
-    """
-    in_file = {patient.oms for patient in patients}
-    wanted = {
-        (document.kind, document.number): (patient, document)
-        for patient in patients
-        for document in patient.documents
-    }
-    numbers = sorted({number for _, number in wanted})
-    issues: list[ImportIssue] = []
-    for chunk in _chunks(numbers):
-        rows = await session.execute(
-            select(PatientDocument.kind, PatientDocument.number, Patient.oms_number)
-            .join(Patient, Patient.id == PatientDocument.patient_id)
-            .where(PatientDocument.number.in_(chunk))
-        )
-        for kind, number, owner_oms in rows:
-            hit = wanted.get((kind, number))
-            if hit is None:
-                continue
-            patient, document = hit
-            if owner_oms != patient.oms and owner_oms not in in_file:
-                issues.append(
-                    ImportIssue(
-                        document.location, "этот документ в базе принадлежит другому пациенту"
-                    )
-                )
-    return sorted(issues, key=lambda issue: _natural_key(issue.location))
-
-
-def _natural_key(text: str) -> tuple[str | int, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
 async def _apply_organizations(
@@ -1008,22 +958,6 @@ async def _apply_patients(
         )
         by_oms.update({patient.oms_number: patient for patient in found})
 
-    # Documents leave their old owners in a flush of their own before anyone receives them:
-    # the unit of work inserts before it deletes, which would trip the (kind, number) key.
-    for plan in patients:
-        patient = by_oms.get(plan.oms)
-        if patient is None:
-            continue
-        patient.last_name = plan.last_name
-        patient.first_name = plan.first_name
-        patient.middle_name = plan.middle_name
-        patient.birth_date = plan.birth_date
-        wanted = {(document.kind, document.number) for document in plan.documents}
-        for stored in list(patient.documents):
-            if (stored.kind, stored.number) not in wanted:
-                patient.documents.remove(stored)
-    await session.flush()
-
     for plan in patients:
         patient = by_oms.get(plan.oms)
         if patient is None:
@@ -1042,6 +976,16 @@ async def _apply_patients(
             )
             report.patients.created += 1
             continue
+        patient.last_name = plan.last_name
+        patient.first_name = plan.first_name
+        patient.middle_name = plan.middle_name
+        patient.birth_date = plan.birth_date
+        # The file's list replaces the stored one; rows that stay are left untouched, so a
+        # re-import of the same file writes nothing.
+        wanted = {(document.kind, document.number) for document in plan.documents}
+        for stored in list(patient.documents):
+            if (stored.kind, stored.number) not in wanted:
+                patient.documents.remove(stored)
         have = {(document.kind, document.number) for document in patient.documents}
         for document in plan.documents:
             if (document.kind, document.number) not in have:

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.keyboards.callbacks import OrgPick, SlotPick
+from bot.keyboards.callbacks import IdentityStep, OrgPick, SlotPick
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness
-from db.models import Booking, BookingStatus, FsmRecord, Organization
+from db.models import Booking, BookingStatus, Consent, FsmRecord, Organization
 from tests.e2e.flow import (
     DOCTOR,
     ORG,
@@ -297,3 +297,67 @@ async def test_long_lists_of_organizations_are_paged(harness: BotHarness) -> Non
     assert "Выберите услугу" in user.last_bot_message.text or "нет услуг" in (
         user.last_bot_message.text
     )
+
+
+async def test_a_forged_step_button_cannot_skip_the_consent(harness: BotHarness) -> None:
+    user = harness.user(3013, "Пётр")
+    await open_day(user)
+    await user.click("08:00")
+    consent = user.last_bot_message
+    sid = consent.inline_keyboard[0][0]["callback_data"].split(":")[1]
+    for step in (1, 2, 3):
+        answer = await user.click_data(IdentityStep(s=sid, step=step).pack(), consent.message_id)
+        assert answer is not None
+        assert answer.show_alert
+    assert "Согласие" in user.last_bot_message.text
+    async with harness.database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Consent)) == 0
+
+
+async def test_out_of_range_numbers_in_buttons_are_refused_cleanly(harness: BotHarness) -> None:
+    user = harness.user(3014, "Пётр")
+    await user.send("/start")
+    menu = user.last_bot_message
+    sid = menu.inline_keyboard[0][0]["callback_data"].split(":")[1]
+    for data in (
+        f"sl:{sid}:1:99999999999999999999",
+        f"o:{sid}:-5:0",
+        f"id:{sid}:7",
+        f"dy:{sid}:1:1:2026120:0",
+        f"ol:{sid}:100000",
+    ):
+        answer = await user.click_data(data, menu.message_id)
+        assert answer is not None
+
+
+async def test_fast_typing_and_double_taps_of_one_patient_stay_consistent(
+    harness: BotHarness,
+) -> None:
+    user = harness.user(3015, "Пётр")
+    await asyncio.gather(user.send("/start"), user.send("/start"))
+    await user.click(ORG)
+    await user.click(SERVICE)
+    await user.click(DOCTOR)
+    await user.click(WEDNESDAY)
+    await asyncio.gather(user.click("08:00"), user.click("08:00"))
+    await user.click("Принимаю")
+    # Both answers typed before the bot replied to the first one.
+    await asyncio.gather(user.send(PETROV["oms"]), user.send(PETROV["document"]))
+    assert "Шаг 3 из 3" in user.last_bot_message.text
+    await user.send(PETROV["birth_date"])
+    assert "Вы успешно записались" in user.bot_messages[-2].text
+    assert len(await active_bookings(harness)) == 1
+
+
+async def test_typed_identity_numbers_do_not_stay_in_the_chat(harness: BotHarness) -> None:
+    user = harness.user(3016, "Пётр")
+    await open_day(user)
+    await user.click("08:00")
+    await user.click("Принимаю")
+    await user.send("12ab")  # a malformed value is removed too
+    await identify(user, PETROV)
+    typed = [m for m in user.messages if not m.from_bot and not (m.text or "").startswith("/")]
+    assert typed == []
+    visible = " ".join(m.text or m.caption or "" for m in user.messages)
+    for value in PETROV.values():
+        assert value not in visible

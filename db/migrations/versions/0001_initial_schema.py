@@ -95,7 +95,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patient_documents")),
-        sa.UniqueConstraint("kind", "number", name=op.f("uq_patient_documents_kind")),
+        sa.UniqueConstraint(
+            "patient_id", "kind", "number", name=op.f("uq_patient_documents_patient_id")
+        ),
     )
     with op.batch_alter_table("patient_documents", schema=None) as batch_op:
         batch_op.create_index("ix_patient_documents_number", ["number"], unique=False)
