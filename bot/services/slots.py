@@ -80,7 +80,9 @@ async def generate_slots(
                 slot_minutes=doctor.slot_minutes,
                 tz=tz,
                 first_day=today,
-                days=horizon_days,
+                # One day more than patients see: the daily run happens at one server hour,
+                # and a far-eastern clinic's newest day must not wait for it after midnight.
+                days=horizon_days + 1,
             )
             if start > now
         }

@@ -80,13 +80,14 @@ async def test_generation_skips_the_past_and_never_touches_booked_slots(factory:
     now = datetime(2026, 12, 3, 8, 45, tzinfo=MOSCOW).astimezone(UTC)  # Thursday 08:45 MSK
     session = factory.session
 
-    added = await generate_slots(session, now=now, horizon_days=7, doctor_ids=[doctor.id])
+    # A 6-day horizon generates 7 days (one spare): Thursday to Wednesday.
+    added = await generate_slots(session, now=now, horizon_days=6, doctor_ids=[doctor.id])
     await session.commit()
     times = [
         s.starts_at.astimezone(MOSCOW).strftime("%d %H:%M")
         for s in await session.scalars(select(Slot).order_by(Slot.starts_at))
     ]
-    # Today 08:00 and 08:30 have passed; 09:00, 09:30 remain; Thursday a week later is outside.
+    # Today 08:00 and 08:30 have passed; 09:00, 09:30 remain; next Thursday is outside.
     assert times == ["03 09:00", "03 09:30"]
     assert added == 2
 
@@ -101,14 +102,14 @@ async def test_generation_skips_the_past_and_never_touches_booked_slots(factory:
     )
     await session.commit()
     session.expire_all()
-    await generate_slots(session, now=now, horizon_days=7, doctor_ids=[doctor_id])
+    await generate_slots(session, now=now, horizon_days=6, doctor_ids=[doctor_id])
     await session.commit()
     rows = (await session.scalars(select(Slot).order_by(Slot.starts_at))).all()
     state = {s.starts_at.astimezone(MOSCOW).strftime("%H:%M"): s.is_open for s in rows}
     assert state == {"09:00": False, "09:30": True, "10:00": True, "10:30": True}
     assert await session.scalar(select(func.count(Booking.id))) == 1
 
-    again = await generate_slots(session, now=now, horizon_days=7, doctor_ids=[doctor_id])
+    again = await generate_slots(session, now=now, horizon_days=6, doctor_ids=[doctor_id])
     assert again == 0
 
 
