@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from html import escape
-from zoneinfo import ZoneInfo
 
+from bot.services.dates import WEEKDAYS_SHORT, local_when
 from bot.services.ticket import TicketData
-
-WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-WEEKDAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
-MONTHS_GENITIVE = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 
 BTN_START = "В начало"
 BTN_BACK = "Назад"
@@ -153,12 +136,3 @@ def day_label(day: date) -> str:
 
 def hours_label(hours: tuple[time, time]) -> str:
     return f"{hours[0]:%H:%M}–{hours[1]:%H:%M}"
-
-
-def long_day(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()]}, {day.day} {MONTHS_GENITIVE[day.month - 1]} {day.year} г."
-
-
-def local_when(moment: datetime, tz_name: str) -> str:
-    local = moment.astimezone(ZoneInfo(tz_name))
-    return f"{long_day(local.date())}, {local:%H:%M}"

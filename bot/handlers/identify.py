@@ -22,10 +22,8 @@ from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
 from bot.services.attempts import identify
 from bot.services.booking import (
-    BookingError,
     SlotUnavailableError,
     book_slot,
-    booking_summary,
     load_ticket,
 )
 from bot.services.clock import Clock
@@ -110,9 +108,10 @@ async def ask_identity(
 ) -> None:
     next_state, prompt = STEPS[step]
     if step == 1:
-        try:
-            summary = await booking_summary(session, slot_id=draft["slot"], service_id=draft["svc"])
-        except BookingError:
+        summary = await screens.choice_summary(
+            session, slot_id=draft["slot"], service_id=draft["svc"]
+        )
+        if summary is None:
             # The slot vanished under the patient (a re-import closed that time).
             await state.set_state(BookingFlow.browsing)
             await state.set_data(without_identity({**draft, "slot": None}))

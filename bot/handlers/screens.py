@@ -15,6 +15,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.config import Settings
@@ -22,7 +23,9 @@ from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import DayPick
 from bot.services import catalog, slots
 from bot.services.consent import agreement_text
+from bot.services.dates import local_when, long_day
 from bot.texts import esc
+from db.models import Service, Slot
 
 
 class Screen(NamedTuple):
@@ -203,7 +206,7 @@ async def times(
     items = await slots.day_slots(session, doctor_id=doctor.id, day=day, tz=tz, now=now)
     template = texts.CHOOSE_TIME if items else texts.NO_TIMES
     text = template.format(
-        doctor=esc(doctor.full_name), service=esc(service.name), day=texts.long_day(day)
+        doctor=esc(doctor.full_name), service=esc(service.name), day=long_day(day)
     )
     if notice:
         text = f"{notice}\n\n{text}"
@@ -223,3 +226,18 @@ async def times(
 def consent(*, sid: str, settings: Settings, back: str) -> Screen:
     intro = texts.CONSENT_INTRO.format(version=esc(settings.consent.version))
     return Screen(intro + esc(agreement_text(settings.consent.file)), kb.consent(sid, back=back))
+
+
+async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str | None:
+    """What the patient chose, before it is booked: doctor, service, local date and time."""
+    slot = await session.get(Slot, slot_id, options=[selectinload(Slot.doctor)])
+    service = await session.get(Service, service_id, options=[selectinload(Service.organization)])
+    if slot is None or service is None:
+        return None
+    return texts.CHOICE_SUMMARY.format(
+        org=texts.esc(service.organization.name),
+        doctor=texts.esc(slot.doctor.full_name),
+        position=texts.esc(slot.doctor.position),
+        service=texts.esc(service.name),
+        when=local_when(slot.starts_at, service.organization.timezone),
+    )

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot import texts
 from bot.services.ticket import TicketData
 from db.models import (
     Booking,
@@ -131,21 +130,6 @@ async def _slot_taken(session: AsyncSession, *, slot_id: int) -> bool:
                 exists().where(Booking.slot_id == slot_id, Booking.status == BookingStatus.ACTIVE)
             )
         )
-    )
-
-
-async def booking_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str:
-    """What the patient chose, before it is booked: doctor, service, local date and time."""
-    slot = await session.get(Slot, slot_id, options=[selectinload(Slot.doctor)])
-    service = await session.get(Service, service_id, options=[selectinload(Service.organization)])
-    if slot is None or service is None:
-        raise BookingError("the chosen slot or service no longer exists")
-    return texts.CHOICE_SUMMARY.format(
-        org=texts.esc(service.organization.name),
-        doctor=texts.esc(slot.doctor.full_name),
-        position=texts.esc(slot.doctor.position),
-        service=texts.esc(service.name),
-        when=texts.local_when(slot.starts_at, service.organization.timezone),
     )
 
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import TTFFont
 
+from bot.services.dates import long_day
+
 __all__ = ["TicketData", "render_ticket", "render_ticket_pdf"]
 
 
@@ -47,30 +49,6 @@ _TITLE: Final = "Талон на приём к врачу"
 _CREATOR: Final = "Talon"
 _MOSCOW: Final = "Europe/Moscow"
 _REMINDER: Final = "Приходите за 10–15 минут до приёма. Если не сможете прийти — отмените запись."
-
-_WEEKDAYS: Final = (
-    "понедельник",
-    "вторник",
-    "среда",
-    "четверг",
-    "пятница",
-    "суббота",
-    "воскресенье",
-)
-_MONTHS_GENITIVE: Final = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 
 _MARGIN: Final = 20.0
 _LABEL_WIDTH: Final = 42.0
@@ -137,9 +115,7 @@ def _zone_note(local: datetime, zone_name: str) -> str:
 
 def _format_local(moment: datetime, zone_name: str, *, weekday: bool = True) -> str:
     local = moment.astimezone(_zone(zone_name))
-    day = f"{local.day} {_MONTHS_GENITIVE[local.month - 1]} {local.year} г."
-    if weekday:
-        day = f"{_WEEKDAYS[local.weekday()]}, {day}"
+    day = long_day(local.date(), weekday=weekday)
     return f"{day}, {local:%H:%M} ({_zone_note(local, zone_name)})"
 
 
