@@ -217,10 +217,62 @@ class Booking(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+    # «Подтверждаю» pressed on a reminder; staff see it.
+    confirmed_at: Mapped[datetime | None]
 
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()
     service: Mapped[Service] = relationship()
+
+
+class ReminderState(enum.StrEnum):
+    PLANNED = "planned"
+    SENDING = "sending"  # claimed by a dispatcher; the send is in flight
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries; last_error says why
+    DROPPED = "dropped"  # could no longer be sent before the visit
+    CANCELLED = "cancelled"  # the booking was cancelled or moved
+
+
+class Reminder(Base):
+    """One reminder of one booking, planned when the booking is made or moved."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "label"),
+        Index("ix_reminders_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    state: Mapped[ReminderState] = mapped_column(
+        Enum(
+            ReminderState,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda enum_cls: [member.value for member in enum_cls],
+        ),
+        default=ReminderState.PLANNED,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+    booking: Mapped[Booking] = relationship()
+
+
+class TelegramChat(Base):
+    """What the bot knows about a chat it writes to on its own (reminders, notifications)."""
+
+    __tablename__ = "telegram_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Set on 403 (bot blocked, user deactivated): nothing more is sent there.
+    unreachable_at: Mapped[datetime | None]
 
 
 class Consent(Base):
@@ -265,6 +317,9 @@ __all__ = [
     "IdentityFailure",
     "Organization",
     "Patient",
+    "Reminder",
+    "ReminderState",
+    "TelegramChat",
     "PatientDocument",
     "Service",
     "Slot",
