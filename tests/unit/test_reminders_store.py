@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from bot.services.reminders import cancel_for_booking, claim_due, finish, release_in_flight
+from bot.services.slots import generate_slots
+from db.models import Reminder, ReminderState, Slot
+from tests.factories import Factory
+
+NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+
+async def reminders_for_one_booking(factory: Factory, *dues: datetime) -> list[Reminder]:
+    org = await factory.organization()
+    await factory.doctor(org, hours={3: (time(8), time(9))}, slot_minutes=60)
+    await generate_slots(factory.session, now=NOW, horizon_days=7)
+    slot = await factory.session.scalar(select(Slot))
+    assert slot is not None
+    booking = await factory.booking(slot=slot)
+    rows = [
+        Reminder(booking_id=booking.id, label=f"r{n}", due_at=due) for n, due in enumerate(dues)
+    ]
+    factory.session.add_all(rows)
+    await factory.session.commit()
+    return rows
+
+
+async def states(factory: Factory) -> list[ReminderState]:
+    factory.session.expire_all()
+    return list((await factory.session.scalars(select(Reminder.state).order_by(Reminder.id))).all())
+
+
+async def test_only_due_planned_rows_are_claimed_and_only_once(factory: Factory) -> None:
+    rows = await reminders_for_one_booking(
+        factory, NOW - timedelta(minutes=1), NOW + timedelta(hours=1)
+    )
+    first = await claim_due(factory.session, now=NOW, limit=100)
+    second = await claim_due(factory.session, now=NOW, limit=100)
+    assert first == [rows[0].id]
+    assert second == []
+    assert await states(factory) == [ReminderState.SENDING, ReminderState.PLANNED]
+
+
+async def test_finish_marks_sent_and_counts_the_attempt(factory: Factory) -> None:
+    rows = await reminders_for_one_booking(factory, NOW)
+    row_id = rows[0].id
+    claimed = await claim_due(factory.session, now=NOW, limit=10)
+    await finish(factory.session, reminder_ids=claimed, state=ReminderState.SENT, now=NOW)
+    factory.session.expire_all()
+    row = await factory.session.get(Reminder, row_id)
+    assert row is not None
+    assert row.state is ReminderState.SENT
+    assert row.sent_at == NOW
+    assert row.attempts == 1
+
+
+async def test_rows_in_flight_at_a_crash_are_tried_again(factory: Factory) -> None:
+    await reminders_for_one_booking(factory, NOW, NOW)
+    await claim_due(factory.session, now=NOW, limit=10)
+    assert await release_in_flight(factory.session) == 2
+    assert await states(factory) == [ReminderState.PLANNED, ReminderState.PLANNED]
+
+
+async def test_cancelled_booking_keeps_no_planned_reminder(factory: Factory) -> None:
+    rows = await reminders_for_one_booking(factory, NOW + timedelta(hours=3))
+    await cancel_for_booking(factory.session, booking_id=rows[0].booking_id)
+    await factory.session.commit()
+    assert await states(factory) == [ReminderState.CANCELLED]
+    assert await claim_due(factory.session, now=NOW + timedelta(days=1), limit=10) == []
