@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
@@ -15,8 +15,9 @@ from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
-from bot.handlers import booking, errors, fallback, identify, start
+from bot.handlers import booking, errors, fallback, identify, reminders, start
 from bot.middlewares import DbSessionMiddleware
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
@@ -77,6 +78,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     dp.include_routers(
         errors.create_router(),
         start.create_router(),
+        reminders.create_router(),
         identify.create_router(),
         booking.create_router(),
         fallback.create_router(),
@@ -100,10 +102,25 @@ def create_bot(settings: Settings) -> Bot:
 
 
 def create_scheduler(
-    db: Database, dp: Dispatcher, *, settings: Settings, clock: Clock
+    db: Database,
+    dp: Dispatcher,
+    *,
+    settings: Settings,
+    clock: Clock,
+    reminders: ReminderDispatcher,
 ) -> AsyncIOScheduler:
     """Jobs live in the in-memory job store: they are rebuilt at every start, never pickled."""
     scheduler = AsyncIOScheduler()
+    scheduler.add_job(
+        reminders.run_once,
+        "interval",
+        seconds=settings.reminders.check_interval_seconds,
+        id="reminders",
+        max_instances=1,
+        coalesce=True,
+        # At start too: reminders that fell due while the bot was down go out now.
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.add_job(
         refresh_slots,
         "cron",
@@ -132,12 +149,15 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
     async with open_database(settings) as db:
         await prepare_data(db, settings=settings, clock=clock)
         dp = create_dispatcher(db, settings=settings, clock=clock)
-        scheduler = create_scheduler(db, dp, settings=settings, clock=clock)
         bot = create_bot(settings)
+        reminders = ReminderDispatcher(db=db, bot=bot, clock=clock, settings=settings.reminders)
+        await reminders.recover()
+        scheduler = create_scheduler(db, dp, settings=settings, clock=clock, reminders=reminders)
         scheduler.start()
         try:
             await bot.set_my_commands(COMMANDS)
             await dp.start_polling(bot, polling_timeout=settings.telegram.polling_timeout)
         finally:
             scheduler.shutdown(wait=False)
+            await reminders.drain()
             await bot.session.close()

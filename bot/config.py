@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.services.reminder_plan import ReminderPolicy, parse_offsets, parse_quiet_hours
+
 CONFIG_ENV = "TALON_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 PACKAGE_DATA = Path(__file__).parent / "data"
@@ -46,6 +48,38 @@ class BookingSettings(Section):
     # Failed identifications allowed per Telegram account within the window, against guessing.
     max_failed_identifications: int = Field(default=5, ge=1)
     failed_identification_window_minutes: int = Field(default=60, ge=1)
+
+
+class ReminderSettings(Section):
+    # Before the visit; e.g. "24h", "2h", "30m", "1d".
+    offsets: list[str] = ["24h", "2h"]
+    # Organization's local time; "off" for none.
+    quiet_hours: str = "21:00-08:00"
+    # Telegram's global ceiling for the bot's own messages, per second.
+    per_second: float = Field(default=25, gt=0, le=30)
+    per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    check_interval_seconds: float = Field(default=20, gt=0)
+    batch_size: int = Field(default=500, ge=1)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    max_attempts: int = Field(default=5, ge=1)
+
+    @field_validator("offsets")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        parse_offsets(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @property
+    def policy(self) -> ReminderPolicy:
+        return ReminderPolicy(
+            offsets=tuple(parse_offsets(self.offsets)), quiet=parse_quiet_hours(self.quiet_hours)
+        )
 
 
 class ConsentSettings(Section):
@@ -82,6 +116,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
     booking: BookingSettings = BookingSettings()
+    reminders: ReminderSettings = ReminderSettings()
     consent: ConsentSettings = ConsentSettings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, time
 from html import escape
 
 from bot.services.dates import WEEKDAYS_SHORT, local_when
+from bot.services.reminders import DueReminder
 from bot.services.ticket import TicketData
 
 BTN_START = "В начало"
@@ -14,6 +16,11 @@ BTN_ACCEPT = "Принимаю"
 BTN_DECLINE = "Отказываюсь"
 BTN_RETRY = "Попробовать снова"
 BTN_BOOK = "Записаться к врачу"
+BTN_CONFIRM = "Подтверждаю"
+BTN_CANCEL_BOOKING = "Отменить запись"
+BTN_MOVE = "Перенести"
+BTN_CANCEL_YES = "Да, отменить"
+BTN_CANCEL_NO = "Нет"
 BTN_PREV_PAGE = "◀ Раньше"
 BTN_NEXT_PAGE = "Позже ▶"
 
@@ -136,3 +143,44 @@ def day_label(day: date) -> str:
 
 def hours_label(hours: tuple[time, time]) -> str:
     return f"{hours[0]:%H:%M}–{hours[1]:%H:%M}"
+
+
+REMINDER_TITLE = "<b>Напоминание о приёме</b>"
+REMINDER_TITLE_MANY = "<b>Напоминание: у вас несколько приёмов в этот день</b>"
+REMINDER_VISIT = (
+    "<b>{when}</b>\n"
+    "{org}, {address}\n"
+    "Врач: {doctor}, {position}\n"
+    "Услуга: {service}\n"
+    "Талон № {ticket}"
+)
+CONFIRMED = "Спасибо! Запись подтверждена."
+ASK_CANCEL = "<b>Отменить запись?</b>\n\n{details}"
+CANCELLED = "<b>Запись отменена.</b> Время освобождено для других пациентов.\n\n{details}"
+KEPT = "Хорошо, запись сохранена."
+MOVE_INTRO = "<b>Перенос записи</b> (талон № {ticket}). Выберите новый день и время."
+MOVED = "<b>Запись перенесена.</b>\n\n{details}"
+REFUSALS = {
+    "not_found": "Эта запись не найдена.",
+    "cancelled": "Эта запись уже отменена.",
+    "moved": "Эта запись уже перенесена на другое время. Актуальное время — в последнем талоне.",
+    "past": "Время этого приёма уже прошло.",
+}
+REMINDER_FOOTER = "Если не сможете прийти, отмените запись: время освободится для других."
+
+
+def reminder_text(items: Sequence[DueReminder]) -> str:
+    visits = [
+        REMINDER_VISIT.format(
+            when=local_when(item.visit.starts_at, item.visit.tz_name),
+            org=esc(item.organization_name),
+            address=esc(item.organization_address),
+            doctor=esc(item.doctor_full_name),
+            position=esc(item.doctor_position),
+            service=esc(item.service_name),
+            ticket=esc(item.ticket_number),
+        )
+        for item in items
+    ]
+    title = REMINDER_TITLE if len(items) == 1 else REMINDER_TITLE_MANY
+    return "\n\n".join([title, *visits, REMINDER_FOOTER])

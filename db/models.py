@@ -223,6 +223,9 @@ class Booking(Base):
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()
     service: Mapped[Service] = relationship()
+    reminders: Mapped[list[Reminder]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan"
+    )
 
 
 class ReminderState(enum.StrEnum):
@@ -239,7 +242,8 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        UniqueConstraint("booking_id", "label"),
+        # A move plans new rows for the same labels; the old ones stay as history.
+        UniqueConstraint("booking_id", "label", "due_at"),
         Index("ix_reminders_state_due", "state", "due_at"),
     )
 
@@ -262,7 +266,7 @@ class Reminder(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
-    booking: Mapped[Booking] = relationship()
+    booking: Mapped[Booking] = relationship(back_populates="reminders")
 
 
 class TelegramChat(Base):

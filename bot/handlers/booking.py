@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.filters import InSession
 from bot.handlers import screens
 from bot.handlers.identify import ask_identity, book_for_identified, without_identity
+from bot.handlers.moves import move_to_slot
 from bot.handlers.start import begin
 from bot.keyboards.callbacks import (
     ClosedDay,
@@ -175,6 +176,12 @@ async def pick_slot(
     await _browse(state, draft, slot=callback_data.slot)
     draft = await state.get_data()
     assert query.message is not None
+    if draft.get("move"):
+        await query.answer()
+        await move_to_slot(
+            query, state=state, session=session, clock=clock, draft=draft, settings=settings
+        )
+        return
     if draft.get("patient"):
         # Identified earlier in this dialogue (the first choice was taken meanwhile).
         await query.answer()

@@ -267,6 +267,7 @@ async def book_for_identified(
             telegram_user_id=target.from_user.id if target.from_user else None,
             telegram_chat_id=chat_id,
             now=now,
+            reminders=settings.reminders.policy,
         )
     except SlotUnavailableError:
         await show_times_again(

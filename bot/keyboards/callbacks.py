@@ -75,3 +75,12 @@ class IdentityStep(CallbackData, prefix="id"):
 
     s: str
     step: Annotated[int, Field(ge=0, le=3)]
+
+
+class ReminderAction(CallbackData, prefix="rm"):
+    """A button on a reminder; `sl` pins the time it was sent for, so a moved booking's old
+    reminder cannot act on the new time."""
+
+    b: Id
+    sl: Id
+    a: Annotated[str, Field(pattern="^(ok|x|mv|xy|xn)$")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import date, datetime
 
@@ -10,13 +11,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.services.reminder_plan import ReminderPolicy
+from bot.services.reminders import Visit, cancel_for_booking, plan_rows
 from bot.services.ticket import TicketData
 from db.models import (
     Booking,
     BookingStatus,
     Doctor,
+    Organization,
     Patient,
     PatientDocument,
+    Reminder,
     Service,
     Slot,
     doctor_services,
@@ -91,14 +96,17 @@ async def book_slot(
     telegram_user_id: int | None,
     telegram_chat_id: int | None,
     now: datetime,
+    reminders: ReminderPolicy | None = None,
 ) -> Booking:
     """Book and commit, or raise SlotUnavailableError leaving nothing behind.
 
     The partial unique index on active bookings decides races: of two patients committing the
-    same slot, exactly one insert succeeds whatever the code above it saw.
+    same slot, exactly one insert succeeds whatever the code above it saw. The reminders are
+    planned in the same transaction, so a booking never exists without them.
     """
     if not await is_slot_bookable(session, slot_id=slot_id, service_id=service_id, now=now):
         raise SlotUnavailableError
+    visit = await _visit(session, slot_id=slot_id)
     for _ in range(TICKET_ATTEMPTS):
         booking = Booking(
             ticket_number=new_ticket_number(),
@@ -112,6 +120,8 @@ async def book_slot(
             updated_at=now,
         )
         session.add(booking)
+        if reminders is not None and telegram_chat_id is not None:
+            booking.reminders = plan_rows(visit=visit, policy=reminders, now=now)
         try:
             await session.commit()
         except IntegrityError:
@@ -121,6 +131,140 @@ async def book_slot(
             continue  # a ticket number collision: draw another
         return booking
     raise BookingError("could not allocate a unique ticket number")
+
+
+async def _visit(session: AsyncSession, *, slot_id: int) -> Visit:
+    row = (
+        await session.execute(
+            select(Slot.starts_at, Organization.timezone)
+            .join(Doctor, Doctor.id == Slot.doctor_id)
+            .join(Organization, Organization.id == Doctor.organization_id)
+            .where(Slot.id == slot_id)
+        )
+    ).first()
+    if row is None:
+        raise SlotUnavailableError
+    return Visit(starts_at=row[0], tz_name=row[1])
+
+
+class NotChangeableError(BookingError):
+    """The booking cannot be changed from this chat now; `reason` says why, for the patient."""
+
+    def __init__(self, reason: ChangeRefusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class ChangeRefusal(enum.StrEnum):
+    NOT_FOUND = "not_found"  # also: not this chat's booking, so nothing is revealed
+    CANCELLED = "cancelled"
+    MOVED = "moved"
+    PAST = "past"
+
+
+async def changeable_booking(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    slot_id: int | None,
+    telegram_user_id: int,
+    now: datetime,
+) -> Booking:
+    """The chat's own active, future booking, still at `slot_id` if given; else refuse."""
+    booking = await session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(selectinload(Booking.slot))
+        .with_for_update()
+    )
+    if booking is None or booking.telegram_user_id != telegram_user_id:
+        raise NotChangeableError(ChangeRefusal.NOT_FOUND)
+    if booking.status is not BookingStatus.ACTIVE:
+        raise NotChangeableError(ChangeRefusal.CANCELLED)
+    if slot_id is not None and booking.slot_id != slot_id:
+        raise NotChangeableError(ChangeRefusal.MOVED)
+    if booking.slot.starts_at <= now:
+        raise NotChangeableError(ChangeRefusal.PAST)
+    return booking
+
+
+async def confirm_booking(
+    session: AsyncSession, *, booking_id: int, slot_id: int, telegram_user_id: int, now: datetime
+) -> Booking:
+    booking = await changeable_booking(
+        session,
+        booking_id=booking_id,
+        slot_id=slot_id,
+        telegram_user_id=telegram_user_id,
+        now=now,
+    )
+    booking.confirmed_at = booking.confirmed_at or now
+    booking.updated_at = now
+    await session.commit()
+    return booking
+
+
+async def cancel_booking(
+    session: AsyncSession, *, booking_id: int, slot_id: int, telegram_user_id: int, now: datetime
+) -> Booking:
+    """Cancel and free the slot at once; planned reminders are cancelled with it."""
+    booking = await changeable_booking(
+        session,
+        booking_id=booking_id,
+        slot_id=slot_id,
+        telegram_user_id=telegram_user_id,
+        now=now,
+    )
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.updated_at = now
+    await cancel_for_booking(session, booking_id=booking.id)
+    await session.commit()
+    return booking
+
+
+async def move_booking(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    slot_id: int,
+    new_slot_id: int,
+    telegram_user_id: int,
+    now: datetime,
+    reminders: ReminderPolicy,
+) -> Booking:
+    """One transaction: the old slot is released only if the new one is taken."""
+    booking = await changeable_booking(
+        session,
+        booking_id=booking_id,
+        slot_id=slot_id,
+        telegram_user_id=telegram_user_id,
+        now=now,
+    )
+    # Any doctor who provides the booked service will do; is_slot_bookable checks that.
+    if new_slot_id == slot_id:
+        raise SlotUnavailableError
+    if not await is_slot_bookable(
+        session, slot_id=new_slot_id, service_id=booking.service_id, now=now
+    ):
+        raise SlotUnavailableError
+    await cancel_for_booking(session, booking_id=booking.id)
+    await session.flush()
+    booking.slot_id = new_slot_id
+    booking.confirmed_at = None
+    booking.updated_at = now
+    visit = await _visit(session, slot_id=new_slot_id)
+    # A moved booking's reminders are planned afresh for the new time.
+    session.add_all(
+        Reminder(booking_id=booking.id, label=row.label, due_at=row.due_at)
+        for row in plan_rows(visit=visit, policy=reminders, now=now)
+    )
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise SlotUnavailableError from None
+    return booking
 
 
 async def _slot_taken(session: AsyncSession, *, slot_id: int) -> bool:
@@ -142,6 +286,8 @@ async def load_ticket(session: AsyncSession, *, booking_id: int, now: datetime) 
             selectinload(Booking.service).selectinload(Service.organization),
             selectinload(Booking.slot).selectinload(Slot.doctor),
         )
+        # The booking may sit in the session from before a move, with its old slot attached.
+        .execution_options(populate_existing=True)
     )
     if booking is None:
         raise BookingError(f"booking {booking_id} not found")

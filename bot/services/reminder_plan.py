@@ -409,3 +409,11 @@ def _require_aware(**moments: datetime) -> None:
     for name, moment in moments.items():
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPolicy:
+    """The clinic's reminder settings in planning terms."""
+
+    offsets: tuple[Offset, ...] = DEFAULT_OFFSETS
+    quiet: QuietHours = DEFAULT_QUIET_HOURS

@@ -8,12 +8,43 @@ right after Telegram accepted the message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from db.models import Reminder, ReminderState
+from bot.services.reminder_plan import ReminderPolicy, plan_reminders
+from db.models import (
+    Booking,
+    BookingStatus,
+    Reminder,
+    ReminderState,
+    Service,
+    Slot,
+    TelegramChat,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    starts_at: datetime
+    tz_name: str
+
+
+def plan_rows(*, visit: Visit, policy: ReminderPolicy, now: datetime) -> list[Reminder]:
+    """Reminder rows for a booking made (or moved) at `now`; add them in its transaction."""
+    return [
+        Reminder(label=planned.label, due_at=planned.due_at)
+        for planned in plan_reminders(
+            visit=visit.starts_at,
+            tz_name=visit.tz_name,
+            offsets=policy.offsets,
+            quiet=policy.quiet,
+            planned_at=now,
+        )
+    ]
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
@@ -82,3 +113,140 @@ async def cancel_for_booking(session: AsyncSession, *, booking_id: int) -> None:
         .where(Reminder.booking_id == booking_id, Reminder.state == ReminderState.PLANNED)
         .values(state=ReminderState.CANCELLED)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """A claimed reminder with what its message needs, detached from the session."""
+
+    reminder_id: int
+    label: str
+    due_at: datetime
+    attempts: int
+    booking_id: int
+    booking_active: bool
+    slot_id: int
+    chat_id: int
+    chat_unreachable: bool
+    visit: Visit
+    ticket_number: str
+    organization_name: str
+    organization_address: str
+    doctor_full_name: str
+    doctor_position: str
+    service_name: str
+
+
+async def load_claimed(session: AsyncSession, *, reminder_ids: Sequence[int]) -> list[DueReminder]:
+    rows = (
+        await session.scalars(
+            select(Reminder)
+            .where(Reminder.id.in_(reminder_ids))
+            .options(
+                selectinload(Reminder.booking).selectinload(Booking.slot).selectinload(Slot.doctor),
+                selectinload(Reminder.booking)
+                .selectinload(Booking.service)
+                .selectinload(Service.organization),
+            )
+        )
+    ).all()
+    chat_ids = {r.booking.telegram_chat_id for r in rows if r.booking.telegram_chat_id}
+    unreachable = set(
+        await session.scalars(
+            select(TelegramChat.chat_id).where(
+                TelegramChat.chat_id.in_(chat_ids), TelegramChat.unreachable_at.is_not(None)
+            )
+        )
+    )
+    result = []
+    for r in rows:
+        booking = r.booking
+        org = booking.service.organization
+        chat_id = booking.telegram_chat_id or 0
+        result.append(
+            DueReminder(
+                reminder_id=r.id,
+                label=r.label,
+                due_at=r.due_at,
+                attempts=r.attempts,
+                booking_id=booking.id,
+                booking_active=booking.status is BookingStatus.ACTIVE,
+                slot_id=booking.slot_id,
+                chat_id=chat_id,
+                chat_unreachable=chat_id in unreachable or not chat_id,
+                visit=Visit(starts_at=booking.slot.starts_at, tz_name=org.timezone),
+                ticket_number=booking.ticket_number,
+                organization_name=org.name,
+                organization_address=org.address,
+                doctor_full_name=booking.slot.doctor.full_name,
+                doctor_position=booking.slot.doctor.position,
+                service_name=booking.service.name,
+            )
+        )
+    return sorted(result, key=lambda d: (d.due_at, d.reminder_id))
+
+
+async def claim_companions(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    label: str,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> list[int]:
+    """Not-yet-due reminders of the same chat, offset and visit day: they join the digest."""
+    candidates = (
+        await session.scalars(
+            select(Reminder.id)
+            .join(Booking, Booking.id == Reminder.booking_id)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(
+                Reminder.state == ReminderState.PLANNED,
+                Reminder.label == label,
+                Booking.telegram_chat_id == chat_id,
+                Booking.status == BookingStatus.ACTIVE,
+                Slot.starts_at >= since,
+                Slot.starts_at < until,
+            )
+        )
+    ).all()
+    if not candidates:
+        return []
+    claimed = (
+        await session.scalars(
+            update(Reminder)
+            .where(Reminder.id.in_(candidates), Reminder.state == ReminderState.PLANNED)
+            .values(state=ReminderState.SENDING, claimed_at=now)
+            .returning(Reminder.id)
+        )
+    ).all()
+    await session.commit()
+    return list(claimed)
+
+
+async def reschedule(
+    session: AsyncSession, *, reminder_ids: Sequence[int], due_at: datetime, error: str | None
+) -> None:
+    """Back to `planned` at a later moment (quiet hours ahead, or a retry after an error)."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(reminder_ids), Reminder.state == ReminderState.SENDING)
+        .values(
+            state=ReminderState.PLANNED,
+            due_at=due_at,
+            claimed_at=None,
+            last_error=error,
+            attempts=Reminder.attempts + (1 if error else 0),
+        )
+    )
+    await session.commit()
+
+
+async def mark_unreachable(session: AsyncSession, *, chat_id: int, now: datetime) -> None:
+    chat = await session.get(TelegramChat, chat_id)
+    if chat is None:
+        session.add(TelegramChat(chat_id=chat_id, unreachable_at=now))
+    else:
+        chat.unreachable_at = now
+    await session.commit()

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import DatabaseSettings, DemoSettings, Settings
+from bot.delivery.reminders import ReminderDispatcher
 from bot.services.clock import Clock
 from bot.services.maintenance import open_database, prepare_data
 from bot.standin.client import SimUser
@@ -44,6 +45,8 @@ class BotHarness:
         self._bot: Bot | None = None
         self._dp: Dispatcher | None = None
         self._polling: asyncio.Task[None] | None = None
+        # Tests drive reminders by hand (run_once) with the harness clock.
+        self.reminders: ReminderDispatcher | None = None
 
     @property
     def settings(self) -> Settings:
@@ -73,6 +76,10 @@ class BotHarness:
         self._dp = create_dispatcher(self.database, settings=self._settings, clock=self.clock)
         self._dp.update.outer_middleware(HandledTracker(self.server))
         self._bot = create_bot(self._settings)
+        self.reminders = ReminderDispatcher(
+            db=self.database, bot=self._bot, clock=self.clock, settings=self._settings.reminders
+        )
+        await self.reminders.recover()
         ready = asyncio.Event()
 
         async def on_startup() -> None:
@@ -92,6 +99,8 @@ class BotHarness:
             self._polling.result()
 
     async def stop_bot(self) -> None:
+        if self.reminders is not None:
+            await self.reminders.drain()
         if self._dp is not None and self._polling is not None:
             with contextlib.suppress(RuntimeError):
                 await self._dp.stop_polling()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import ReminderSettings
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness, harness_settings
 
@@ -22,7 +23,12 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def harness(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
-    settings = harness_settings(data_dir=tmp_path, demo_file=CLINIC)
+    # Per-chat spacing is unit-tested with the limiter; here it would only add real seconds.
+    settings = harness_settings(
+        data_dir=tmp_path,
+        demo_file=CLINIC,
+        reminders=ReminderSettings(per_chat_interval_seconds=0),
+    )
     async with BotHarness(settings=settings, clock=clock) as running:
         yield running
         # Whatever a test did, the bot must never have sent a request Telegram would reject.

@@ -55,7 +55,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
-        sa.UniqueConstraint("booking_id", "label", name=op.f("uq_reminders_booking_id")),
+        sa.UniqueConstraint("booking_id", "label", "due_at", name=op.f("uq_reminders_booking_id")),
     )
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.create_index("ix_reminders_state_due", ["state", "due_at"], unique=False)

@@ -1,0 +1,306 @@
+"""Sends due reminders within Telegram's limits, exactly once, without blocking patients.
+
+Runs as its own task (an APScheduler interval job in production, direct calls in tests).
+Each message is sent and marked in one shielded step: cancelling the dispatcher (a stop, a
+kill of its task) lets the sends already under way finish and be recorded, and never starts
+a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+
+from bot import texts
+from bot.config import ReminderSettings
+from bot.delivery.limiter import RateLimiter
+from bot.keyboards import reminders as kb
+from bot.services import reminders as store
+from bot.services.clock import Clock
+from bot.services.reminder_plan import (
+    DigestItem,
+    Drop,
+    Later,
+    ReminderPolicy,
+    SendNow,
+    digest_groups,
+    due_now,
+)
+from bot.services.slots import local_day_bounds
+from db.engine import Database
+from db.models import ReminderState
+
+logger = logging.getLogger(__name__)
+
+# Telegram may answer 429 several times in a row under load; past this the row is retried
+# on a later run instead of holding a sender.
+MAX_RETRY_AFTER_WAITS = 5
+RETRY_BASE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+    deferred: int = 0
+
+
+class ReminderDispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        settings: ReminderSettings,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self._db = db
+        self._bot = bot
+        self._clock = clock
+        self._settings = settings
+        self._policy: ReminderPolicy = settings.policy
+        self._limiter = limiter or RateLimiter(
+            per_second=settings.per_second,
+            per_chat_interval=settings.per_chat_interval_seconds,
+        )
+        self._inflight: set[asyncio.Task[str]] = set()
+        self._lock = asyncio.Lock()
+
+    async def recover(self) -> int:
+        """At start: rows a killed process left in flight are planned again."""
+        async with self._db.sessions() as session:
+            released = await store.release_in_flight(session)
+        if released:
+            logger.warning("%d reminders were in flight at the last stop; retrying them", released)
+        return released
+
+    async def run_once(self) -> RunReport:
+        """Send everything due now, batch after batch; one run at a time."""
+        async with self._lock:
+            total = RunReport()
+            while True:
+                report, claimed = await self._run_batch()
+                total = RunReport(
+                    sent=total.sent + report.sent,
+                    failed=total.failed + report.failed,
+                    dropped=total.dropped + report.dropped,
+                    deferred=total.deferred + report.deferred,
+                )
+                if claimed < self._settings.batch_size:
+                    return total
+
+    async def drain(self) -> None:
+        """Wait for the sends under way (they finish even if run_once was cancelled)."""
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _run_batch(self) -> tuple[RunReport, int]:
+        now = self._clock.now()
+        async with self._db.sessions() as session:
+            ids = await store.claim_due(session, now=now, limit=self._settings.batch_size)
+            if not ids:
+                return RunReport(), 0
+            due = await store.load_claimed(session, reminder_ids=ids)
+        dropped, deferred, to_send = await self._triage(due, now=now)
+        groups = await self._with_companions(to_send, now=now)
+        outcomes = await self._send_all(groups, now=now)
+        report = RunReport(
+            sent=outcomes.count("sent"),
+            failed=outcomes.count("failed"),
+            dropped=dropped,
+            deferred=deferred + outcomes.count("deferred"),
+        )
+        return report, len(ids)
+
+    async def _triage(
+        self, due: Sequence[store.DueReminder], *, now: datetime
+    ) -> tuple[int, int, list[store.DueReminder]]:
+        """Decide what each claimed row becomes: sent now, later, dropped or cancelled."""
+        dropped = deferred = 0
+        to_send = []
+        async with self._db.sessions() as session:
+            for item in due:
+                if not item.booking_active:
+                    await store.finish(
+                        session,
+                        reminder_ids=[item.reminder_id],
+                        state=ReminderState.CANCELLED,
+                        now=now,
+                    )
+                    continue
+                if item.chat_unreachable:
+                    await store.finish(
+                        session,
+                        reminder_ids=[item.reminder_id],
+                        state=ReminderState.FAILED,
+                        now=now,
+                        error="chat unreachable (blocked or deactivated)",
+                    )
+                    continue
+                decision = due_now(
+                    item.due_at,
+                    now=now,
+                    visit=item.visit.starts_at,
+                    tz_name=item.visit.tz_name,
+                    quiet=self._policy.quiet,
+                )
+                match decision:
+                    case SendNow():
+                        to_send.append(item)
+                    case Later(at=at):
+                        deferred += 1
+                        await store.reschedule(
+                            session, reminder_ids=[item.reminder_id], due_at=at, error=None
+                        )
+                    case Drop(reason=reason):
+                        dropped += 1
+                        await store.finish(
+                            session,
+                            reminder_ids=[item.reminder_id],
+                            state=ReminderState.DROPPED,
+                            now=now,
+                            error=f"not sent: {reason.value}",
+                        )
+        return dropped, deferred, to_send
+
+    async def _with_companions(
+        self, items: list[store.DueReminder], *, now: datetime
+    ) -> list[list[store.DueReminder]]:
+        """Digest groups, completed with the same day's not-yet-due reminders of each chat."""
+        by_id = {item.reminder_id: item for item in items}
+        groups = digest_groups(_digest_item(item) for item in items)
+        async with self._db.sessions() as session:
+            for group in groups:
+                tz = ZoneInfo(group.items[0].tz_name)
+                since, until = local_day_bounds(group.visit_date, tz)
+                extra = await store.claim_companions(
+                    session,
+                    chat_id=group.chat_id,
+                    label=group.label,
+                    since=since,
+                    until=until,
+                    now=now,
+                )
+                if extra:
+                    for companion in await store.load_claimed(session, reminder_ids=extra):
+                        by_id[companion.reminder_id] = companion
+        # Reminders of different offsets that fall due together (a late catch-up and one moved
+        # out of quiet hours) would say the same thing twice: one message per chat and day.
+        merged: dict[tuple[int, date], list[store.DueReminder]] = {}
+        for group in digest_groups(_digest_item(item) for item in by_id.values()):
+            merged.setdefault((group.chat_id, group.visit_date), []).extend(
+                by_id[i.reminder_id] for i in group.items
+            )
+        return list(merged.values())
+
+    async def _send_all(self, groups: list[list[store.DueReminder]], *, now: datetime) -> list[str]:
+        semaphore = asyncio.Semaphore(self._settings.concurrency)
+
+        async def one(items: list[store.DueReminder]) -> str:
+            async with semaphore:
+                task = asyncio.create_task(self._deliver(items, now=now))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+                return await asyncio.shield(task)
+
+        return list(await asyncio.gather(*(one(items) for items in groups)))
+
+    async def _deliver(self, items: list[store.DueReminder], *, now: datetime) -> str:
+        chat_id = items[0].chat_id
+        ids = [item.reminder_id for item in items]
+        visits = sorted(
+            {item.booking_id: item for item in items}.values(), key=lambda i: i.visit.starts_at
+        )
+        text, markup = texts.reminder_text(visits), kb.reminder(visits)
+        waits = 0
+        while True:
+            await self._limiter.acquire(chat_id)
+            try:
+                await self._bot.send_message(chat_id, text, reply_markup=markup)
+            except TelegramRetryAfter as error:
+                self._limiter.back_off(error.retry_after)
+                waits += 1
+                if waits <= MAX_RETRY_AFTER_WAITS:
+                    continue
+                return await self._retry_later(items, now=now, error=f"429: {error.message}")
+            except TelegramForbiddenError as error:
+                async with self._db.sessions() as session:
+                    await store.mark_unreachable(session, chat_id=chat_id, now=now)
+                    await store.finish(
+                        session,
+                        reminder_ids=ids,
+                        state=ReminderState.FAILED,
+                        now=now,
+                        error=f"403: {error.message}"[:500],
+                    )
+                logger.info("chat %s is unreachable; its reminders stop", chat_id)
+                return "failed"
+            except (TelegramNetworkError, TelegramServerError) as error:
+                return await self._retry_later(
+                    items, now=now, error=f"{type(error).__name__}: {error}"
+                )
+            except TelegramAPIError as error:
+                async with self._db.sessions() as session:
+                    await store.finish(
+                        session,
+                        reminder_ids=ids,
+                        state=ReminderState.FAILED,
+                        now=now,
+                        error=f"{type(error).__name__}: {error.message}"[:500],
+                    )
+                logger.error("reminder for chat %s rejected: %s", chat_id, error.message)
+                return "failed"
+            async with self._db.sessions() as session:
+                await store.finish(session, reminder_ids=ids, state=ReminderState.SENT, now=now)
+            return "sent"
+
+    async def _retry_later(
+        self, items: list[store.DueReminder], *, now: datetime, error: str
+    ) -> str:
+        """Back off exponentially on the business clock; give up after max_attempts."""
+        ids = [item.reminder_id for item in items]
+        attempts = max(item.attempts for item in items) + 1
+        async with self._db.sessions() as session:
+            if attempts >= self._settings.max_attempts:
+                await store.finish(
+                    session,
+                    reminder_ids=ids,
+                    state=ReminderState.FAILED,
+                    now=now,
+                    error=error[:500],
+                )
+                logger.warning("reminders %s failed after %d attempts", ids, attempts)
+                return "failed"
+            await store.reschedule(
+                session,
+                reminder_ids=ids,
+                due_at=now + RETRY_BASE * 2 ** (attempts - 1),
+                error=error[:500],
+            )
+        return "deferred"
+
+
+def _digest_item(item: store.DueReminder) -> DigestItem:
+    return DigestItem(
+        reminder_id=item.reminder_id,
+        chat_id=item.chat_id,
+        visit_start=item.visit.starts_at,
+        tz_name=item.visit.tz_name,
+        label=item.label,
+        due_at=item.due_at,
+    )

@@ -1,0 +1,120 @@
+"""Moving an existing booking: the booking dialogue's day and time screens, then one move."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.handlers import screens
+from bot.handlers.identify import show_times_again
+from bot.keyboards import booking as kb
+from bot.services.booking import (
+    NotChangeableError,
+    SlotUnavailableError,
+    load_ticket,
+    move_booking,
+)
+from bot.services.clock import Clock
+from bot.services.ticket import TicketData, render_ticket
+from bot.states import BookingFlow
+
+logger = logging.getLogger(__name__)
+
+
+async def start_move(
+    query: CallbackQuery,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    booking_id: int,
+    slot_id: int,
+    service_id: int,
+    doctor_id: int,
+    ticket_number: str,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """A new dialogue on the booking's doctor, remembering which booking it moves."""
+    sid = screens.new_session_id()
+    draft = {"sid": sid, "svc": service_id, "doc": doctor_id, "move": booking_id, "from": slot_id}
+    screen = await screens.days(
+        session,
+        sid=sid,
+        service_id=service_id,
+        doctor_id=doctor_id,
+        now=clock.now(),
+        settings=settings,
+    )
+    if screen is None:
+        await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+        return
+    await state.set_state(BookingFlow.browsing)
+    await state.set_data(draft)
+    intro = texts.MOVE_INTRO.format(ticket=texts.esc(ticket_number))
+    assert query.bot is not None
+    await query.bot.send_message(
+        query.from_user.id, f"{intro}\n\n{screen.text}", reply_markup=screen.markup
+    )
+
+
+async def move_to_slot(
+    query: CallbackQuery,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    draft: dict[str, Any],
+    settings: Settings,
+) -> None:
+    now = clock.now()
+    try:
+        booking = await move_booking(
+            session,
+            booking_id=draft["move"],
+            slot_id=draft["from"],
+            new_slot_id=draft["slot"],
+            telegram_user_id=query.from_user.id,
+            now=now,
+            reminders=settings.reminders.policy,
+        )
+    except SlotUnavailableError:
+        await show_times_again(
+            query,
+            state=state,
+            session=session,
+            draft=draft,
+            now=now,
+            settings=settings,
+            notice=texts.SLOT_TAKEN_MEANWHILE,
+        )
+        return
+    except NotChangeableError as refusal:
+        await state.clear()
+        await screens.show(
+            query, screens.Screen(texts.REFUSALS[refusal.reason.value], kb.start_only())
+        )
+        return
+    await state.clear()
+    logger.info("booking %s moved by telegram user %s", booking.id, query.from_user.id)
+    ticket = await load_ticket(session, booking_id=booking.id, now=now)
+    await screens.show(
+        query, screens.Screen(texts.MOVED.format(details=texts.ticket_details(ticket)))
+    )
+    await send_ticket(query, ticket)
+
+
+async def send_ticket(query: CallbackQuery, ticket: TicketData) -> None:
+    pdf = await render_ticket(ticket)
+    assert query.bot is not None
+    await query.bot.send_document(
+        query.from_user.id,
+        BufferedInputFile(pdf, filename=f"talon-{ticket.ticket_number}.pdf"),
+        caption=texts.TICKET_CAPTION.format(ticket=ticket.ticket_number),
+        reply_markup=kb.start_only(),
+    )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.keyboards.callbacks import ReminderAction
+from bot.services.reminders import DueReminder
+
+
+def _row(item: DueReminder, *, suffix: str) -> list[InlineKeyboardButton]:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=f"{label}{suffix}",
+            callback_data=ReminderAction(b=item.booking_id, sl=item.slot_id, a=action).pack(),
+        )
+
+    return [
+        button(texts.BTN_CONFIRM, "ok"),
+        button(texts.BTN_CANCEL_BOOKING, "x"),
+        button(texts.BTN_MOVE, "mv"),
+    ]
+
+
+def reminder(items: Sequence[DueReminder]) -> InlineKeyboardMarkup:
+    """One row of actions per visit; with several visits each button names its time."""
+    rows = []
+    for item in items:
+        local = item.visit.starts_at.astimezone(ZoneInfo(item.visit.tz_name))
+        suffix = f" · {local:%H:%M}" if len(items) > 1 else ""
+        rows.append(_row(item, suffix=suffix))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_cancel(*, booking_id: int, slot_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=texts.BTN_CANCEL_YES,
+                    callback_data=ReminderAction(b=booking_id, sl=slot_id, a="xy").pack(),
+                ),
+                InlineKeyboardButton(
+                    text=texts.BTN_CANCEL_NO,
+                    callback_data=ReminderAction(b=booking_id, sl=slot_id, a="xn").pack(),
+                ),
+            ]
+        ]
+    )

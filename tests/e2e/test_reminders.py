@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.services.clock import ManualClock
+from bot.standin.client import SimUser
+from bot.standin.harness import BotHarness
+from db.models import Booking, BookingStatus, Reminder, ReminderState, TelegramChat
+from tests.e2e.flow import PETROV, SIDOROVA, identify, open_day
+
+MSK = ZoneInfo("Europe/Moscow")
+THURSDAY = "чт 03.12 · 08:00–09:00"
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=MSK)
+
+
+async def book(
+    user: SimUser, patient: dict[str, str], *, day: str, time: str, consent: bool
+) -> None:
+    await open_day(user, day=day)
+    await user.click(time)
+    if consent:
+        await user.click("Принимаю")
+    await identify(user, patient)
+    assert "Вы успешно записались" in user.bot_messages[-2].text
+
+
+def reminders_of(user: SimUser) -> list[str]:
+    return [m.text or "" for m in user.bot_messages if "Напоминани" in (m.text or "")]
+
+
+async def run(harness: BotHarness, clock: ManualClock, moment: datetime) -> None:
+    clock.set(moment)
+    assert harness.reminders is not None
+    await harness.reminders.run_once()
+
+
+async def states(harness: BotHarness) -> list[tuple[str, ReminderState]]:
+    async with harness.database.sessions() as session:
+        rows = await session.scalars(select(Reminder).order_by(Reminder.due_at, Reminder.id))
+        return [(r.label, r.state) for r in rows]
+
+
+async def test_reminders_go_out_at_their_moments_and_respect_quiet_hours(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4001, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+
+    await run(harness, clock, at(1, 9, 30))
+    await run(harness, clock, at(2, 7, 59))
+    assert reminders_of(user) == []
+
+    await run(harness, clock, at(2, 8, 0))  # 24 h before Thursday 08:00
+    [first] = reminders_of(user)
+    for expected in (
+        "ГБУЗ «Городская поликлиника № 1»",
+        "г. Москва, ул. Тестовая, д. 1",
+        "Иванова Анна Петровна",
+        "Приём терапевта",
+        "четверг, 3 декабря 2026 г., 08:00",
+        "Талон №",
+    ):
+        assert expected in first
+    assert user.buttons() == [["Подтверждаю", "Отменить запись", "Перенести"]]
+
+    # 2 h before is 06:00, inside the 21:00–08:00 quiet hours: sent at 20:59 the evening before.
+    await run(harness, clock, at(2, 20, 58))
+    assert len(reminders_of(user)) == 1
+    await run(harness, clock, at(2, 20, 59))
+    assert len(reminders_of(user)) == 2
+    await run(harness, clock, at(3, 7, 0))
+    assert len(reminders_of(user)) == 2
+    assert await states(harness) == [("24h", ReminderState.SENT), ("2h", ReminderState.SENT)]
+
+
+async def test_a_late_booking_skips_reminders_that_are_already_past(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4002, "Пётр")
+    await book(user, PETROV, day="вт 01.12 · 08:00–12:00", time="11:30", consent=True)
+    # Booked at 09:00 for 11:30: the 24 h reminder is skipped, the 2 h one is due at 09:30.
+    assert [label for label, _ in await states(harness)] == ["2h"]
+    await run(harness, clock, at(1, 9, 30))
+    assert len(reminders_of(user)) == 1
+
+
+async def test_several_visits_on_one_day_get_one_combined_reminder(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4003, "Пётр")
+    await book(user, PETROV, day="ср 02.12 · 08:00–10:00", time="08:00", consent=True)
+    await book(user, PETROV, day="ср 02.12 · 08:00–10:00", time="09:00", consent=False)
+    await run(harness, clock, at(1, 20, 59))
+    [digest] = reminders_of(user)
+    assert "несколько приёмов" in digest
+    assert "08:00" in digest
+    assert "09:00" in digest
+    assert user.buttons() == [
+        ["Подтверждаю · 08:00", "Отменить запись · 08:00", "Перенести · 08:00"],
+        ["Подтверждаю · 09:00", "Отменить запись · 09:00", "Перенести · 09:00"],
+    ]
+    assert {state for _, state in await states(harness)} == {ReminderState.SENT}
+
+
+async def test_confirm_and_cancel_from_the_reminder(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4004, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    await run(harness, clock, at(2, 8, 0))
+    answer = await user.click("Подтверждаю")
+    assert answer is not None
+    assert "подтверждена" in (answer.text or "")
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.confirmed_at is not None
+
+    await user.click("Отменить запись")
+    assert "Отменить запись?" in user.last_bot_message.text
+    await user.click("Нет")
+    assert "сохранена" in user.last_bot_message.text
+    await user.click("Отменить запись")
+    await user.click("Да, отменить")
+    assert "Запись отменена" in user.last_bot_message.text
+
+    # The slot is free at once: another patient takes it.
+    other = harness.user(4005, "Мария")
+    await book(other, SIDOROVA, day=THURSDAY, time="08:00", consent=True)
+    # The cancelled booking's 2 h reminder never goes out; the new booking's does.
+    await run(harness, clock, at(2, 20, 59))
+    assert len(reminders_of(user)) == 1
+    assert len(reminders_of(other)) == 1
+
+    # Buttons of the old reminder now answer clearly.
+    reminder = next(m for m in user.bot_messages if "Напоминание" in (m.text or ""))
+    answer = await user.click("Подтверждаю", message_id=reminder.message_id)
+    assert answer is not None
+    assert "уже отменена" in (answer.text or "")
+
+
+async def test_move_from_the_reminder_moves_the_booking_and_sends_a_new_ticket(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4006, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    await run(harness, clock, at(2, 8, 0))
+    reminder = user.last_bot_message
+    tickets_before = len(user.documents)
+
+    await user.click("Перенести")
+    assert "Перенос записи" in user.last_bot_message.text
+    await user.click("вт 08.12 · 08:00–12:00")
+    await user.click("10:00")
+    assert "Запись перенесена" in user.bot_messages[-2].text
+    assert "8 декабря 2026 г., 10:00" in user.bot_messages[-2].text
+    assert len(user.documents) == tickets_before + 1
+
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.ACTIVE
+        await session.refresh(booking, ["slot"])
+        assert booking.slot.starts_at == at(8, 10, 0)
+    # The old reminder cannot act on the new time.
+    answer = await user.click("Подтверждаю", message_id=reminder.message_id)
+    assert answer is not None
+    assert "перенесена" in (answer.text or "")
+    # No stale reminder for Thursday; the new time gets its own.
+    await run(harness, clock, at(3, 7, 0))
+    assert len(reminders_of(user)) == 1
+    await run(harness, clock, at(7, 10, 0))
+    assert len(reminders_of(user)) == 2
+
+
+async def test_429_is_waited_out_and_the_reminder_sent_once(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4007, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    harness.server.fail_next(
+        "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1
+    )
+    await run(harness, clock, at(2, 8, 0))
+    assert len(reminders_of(user)) == 1
+    assert (await states(harness))[0] == ("24h", ReminderState.SENT)
+
+
+async def test_403_marks_the_chat_unreachable_and_stops(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4008, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    harness.server.block(user.user.id)
+    await run(harness, clock, at(2, 8, 0))
+    await run(harness, clock, at(2, 20, 59))
+    assert reminders_of(user) == []
+    assert await states(harness) == [("24h", ReminderState.FAILED), ("2h", ReminderState.FAILED)]
+    async with harness.database.sessions() as session:
+        chat = await session.get(TelegramChat, user.user.id)
+        assert chat is not None
+        assert chat.unreachable_at is not None
+        rows = (await session.scalars(select(Reminder).order_by(Reminder.due_at))).all()
+        assert rows[0].last_error is not None
+        assert rows[0].last_error.startswith("403")
+        assert rows[1].last_error == "chat unreachable (blocked or deactivated)"
+
+
+async def test_a_reminder_missed_while_the_bot_was_down_goes_out_on_start(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4009, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    # Down from Tuesday until Wednesday noon: the 24 h reminder (Wed 08:00) is late but useful.
+    await harness.restart_bot()
+    await run(harness, clock, at(2, 12, 0))
+    assert len(reminders_of(user)) == 1
+    # Down again until Thursday 08:30: the visit has started, the 2 h one is dropped.
+    await run(harness, clock, at(3, 8, 30))
+    assert len(reminders_of(user)) == 1
+    assert await states(harness) == [("24h", ReminderState.SENT), ("2h", ReminderState.DROPPED)]
+
+
+async def test_a_dispatcher_killed_mid_batch_sends_each_reminder_exactly_once(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    users = [harness.user(4100 + n, f"Пациент {n}") for n in range(12)]
+    patients = [PETROV, SIDOROVA]
+    for n, user in enumerate(users):
+        # Twelve bookings on Wednesday (Petrenko has 48 slots), alternating registry patients.
+        await open_day(
+            user,
+            service="Приём хирурга",
+            doctor="Врач-хирург — Петренко О. И.",
+            day="ср 02.12 · 08:00–20:00",
+        )
+        await user.click(user.buttons()[n // 4][n % 4])
+        await user.click("Принимаю")
+        await identify(user, patients[n % 2])
+    assert harness.reminders is not None
+    clock.set(at(1, 20, 59))  # Wednesday's early 2 h reminders are moved to 20:59
+
+    def delivered() -> int:
+        return sum(len(reminders_of(u)) for u in users)
+
+    run_task = asyncio.create_task(harness.reminders.run_once())
+    await harness.server.wait_for(lambda: delivered() >= 3, timeout=10)
+    run_task.cancel()
+    await asyncio.gather(run_task, return_exceptions=True)
+    await harness.reminders.drain()
+    partial = delivered()
+    assert 3 <= partial <= 12
+
+    await harness.restart_bot()  # a new dispatcher: recovers what was in flight
+    await harness.reminders.run_once()
+    # One message per chat: where a late 24 h reminder and a 2 h one moved out of the quiet
+    # hours fell due together, they went out as one.
+    assert [len(reminders_of(u)) for u in users] == [1] * 12
+    async with harness.database.sessions() as session:
+        due = (await session.scalars(select(Reminder).where(Reminder.due_at <= clock.now()))).all()
+    assert {r.state for r in due} == {ReminderState.SENT}
