@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import DatabaseSettings, DemoSettings, Settings
+from bot.delivery.limiter import RateLimiter
 from bot.delivery.reminders import ReminderDispatcher
 from bot.services.clock import Clock
 from bot.services.maintenance import open_database, prepare_data
@@ -76,9 +77,7 @@ class BotHarness:
         self._dp = create_dispatcher(self.database, settings=self._settings, clock=self.clock)
         self._dp.update.outer_middleware(HandledTracker(self.server))
         self._bot = create_bot(self._settings)
-        self.reminders = ReminderDispatcher(
-            db=self.database, bot=self._bot, clock=self.clock, settings=self._settings.reminders
-        )
+        self.reminders = self.reminder_dispatcher()
         await self.reminders.recover()
         ready = asyncio.Event()
 
@@ -97,6 +96,18 @@ class BotHarness:
         if self._polling in done:
             ready_wait.cancel()
             self._polling.result()
+
+    def reminder_dispatcher(self, *, limiter: RateLimiter | None = None) -> ReminderDispatcher:
+        """A dispatcher on the running bot, e.g. with a slower limiter for a test."""
+        if self._bot is None:
+            raise RuntimeError("the bot is not started")
+        return ReminderDispatcher(
+            db=self.database,
+            bot=self._bot,
+            clock=self.clock,
+            settings=self._settings.reminders,
+            limiter=limiter,
+        )
 
     async def stop_bot(self) -> None:
         if self.reminders is not None:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.delivery.limiter import RateLimiter
 from bot.services.clock import ManualClock
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
@@ -16,8 +17,8 @@ MSK = ZoneInfo("Europe/Moscow")
 THURSDAY = "чт 03.12 · 08:00–09:00"
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 12, day, hour, minute, tzinfo=MSK)
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, second, tzinfo=MSK)
 
 
 async def book(
@@ -266,3 +267,106 @@ async def test_a_dispatcher_killed_mid_batch_sends_each_reminder_exactly_once(
     async with harness.database.sessions() as session:
         due = (await session.scalars(select(Reminder).where(Reminder.due_at <= clock.now()))).all()
     assert {r.state for r in due} == {ReminderState.SENT}
+
+
+async def test_server_errors_are_retried_with_backoff_then_marked_failed(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4010, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    harness.server.fail_next(
+        "sendMessage", error_code=500, description="Internal Server Error", count=2
+    )
+    await run(harness, clock, at(2, 8, 0))
+    assert reminders_of(user) == []
+    async with harness.database.sessions() as session:
+        row = await session.scalar(select(Reminder).order_by(Reminder.due_at))
+        assert row is not None
+        assert row.state is ReminderState.PLANNED
+        assert row.attempts == 1
+        assert row.due_at == at(2, 8, 0, 30)
+        assert row.last_error is not None
+    await run(harness, clock, at(2, 8, 0, 30))  # second failure: next try a minute later
+    await run(harness, clock, at(2, 8, 1, 30))
+    assert len(reminders_of(user)) == 1
+
+
+async def test_a_reminder_that_keeps_failing_is_given_up_with_its_error(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4014, "Пётр")
+    await book(user, PETROV, day="вт 08.12 · 08:00–12:00", time="08:00", consent=True)
+    attempts = harness.settings.reminders.max_attempts
+    harness.server.fail_next(
+        "sendMessage", error_code=500, description="Internal Server Error", count=attempts
+    )
+    moment = at(7, 8, 0)  # the 24 h reminder
+    for _ in range(attempts):
+        await run(harness, clock, moment)
+        async with harness.database.sessions() as session:
+            row = await session.scalar(select(Reminder).where(Reminder.label == "24h"))
+            assert row is not None
+            moment = row.due_at
+    assert row.state is ReminderState.FAILED
+    assert row.attempts == attempts
+    assert row.last_error is not None
+    assert "Internal Server Error" in row.last_error
+    assert reminders_of(user) == []
+
+
+async def test_a_reminder_button_after_the_visit_answers_clearly(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4011, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    await run(harness, clock, at(2, 8, 0))
+    clock.set(at(3, 8, 5))
+    for button in ("Подтверждаю", "Отменить запись", "Перенести"):
+        answer = await user.click(button)
+        assert answer is not None
+        assert "уже прошло" in (answer.text or "")
+
+
+async def test_a_foreign_reminder_button_reveals_and_changes_nothing(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    owner, stranger = harness.user(4012, "Пётр"), harness.user(4013, "Мария")
+    await book(owner, PETROV, day=THURSDAY, time="08:00", consent=True)
+    await run(harness, clock, at(2, 8, 0))
+    data = owner.last_bot_message.inline_keyboard[0][1]["callback_data"]  # «Отменить запись»
+    await stranger.send("/start")
+    target = stranger.last_bot_message.message_id
+    answer = await stranger.click_data(data, target)
+    assert answer is not None
+    assert "не найдена" in (answer.text or "")
+    answer = await stranger.click_data(data.replace(":x", ":xy"), target)
+    assert answer is not None
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.ACTIVE
+
+
+async def test_sending_reminders_does_not_hold_up_patients(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    users = [harness.user(4200 + n, f"Пациент {n}") for n in range(4)]
+    for n, user in enumerate(users):
+        await book(
+            user,
+            [PETROV, SIDOROVA][n % 2],
+            day="ср 02.12 · 08:00–10:00",
+            time=["08:00", "08:30", "09:00", "09:30"][n],
+            consent=True,
+        )
+    # A slow ceiling keeps the dispatcher busy for about two seconds.
+    slow = harness.reminder_dispatcher(limiter=RateLimiter(per_second=1.5, per_chat_interval=0))
+    clock.set(at(1, 20, 59))
+    run_task = asyncio.create_task(slow.run_once())
+    await harness.server.wait_for(lambda: len(reminders_of(users[0])) == 1, timeout=10)
+    patient = harness.user(4300, "Анна")
+    await patient.send("/start")
+    assert "Выберите медицинскую организацию" in patient.last_bot_message.text
+    assert not run_task.done()
+    await run_task
+    assert sum(len(reminders_of(u)) for u in users) == 4
