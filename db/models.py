@@ -242,8 +242,9 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        # A move plans new rows for the same labels; the old ones stay as history.
-        UniqueConstraint("booking_id", "label", "due_at"),
+        # No uniqueness on (booking, label): a move plans new rows for the same labels, and a
+        # move back may land on the same moment; the old rows stay, cancelled, as history.
+        Index("ix_reminders_booking", "booking_id"),
         Index("ix_reminders_state_due", "state", "due_at"),
     )
 

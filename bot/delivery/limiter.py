@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections.abc import Callable
 
@@ -10,7 +11,10 @@ from collections.abc import Callable
 class RateLimiter:
     """Reserves send moments on the monotonic clock, so concurrent senders share one budget.
 
-    Business time (the injectable Clock) is not used here: pacing is about real seconds.
+    Any two reserved moments are at least 1/per_second apart, so the ceiling holds however
+    the senders interleave; a chat that must wait for its own spacing does not hold up the
+    others, whose messages take the free moments before it. Business time (the injectable
+    Clock) is not used here: pacing is about real seconds.
     """
 
     def __init__(
@@ -25,24 +29,39 @@ class RateLimiter:
         self._spacing = 1.0 / per_second
         self._per_chat = per_chat_interval
         self._monotonic = monotonic
-        self._next_global = 0.0
+        self._reserved: list[float] = []  # sorted
         self._next_by_chat: dict[int, float] = {}
+        self._paused_until = 0.0
 
     def reserve(self, chat_id: int) -> float:
         """Book the earliest allowed moment for a message to `chat_id`; return the wait."""
         now = self._monotonic()
-        at = max(now, self._next_global, self._next_by_chat.get(chat_id, 0.0))
-        self._next_global = at + self._spacing
+        self._forget_before(now - self._spacing)
+        at = max(now, self._paused_until, self._next_by_chat.get(chat_id, 0.0))
+        index = bisect.bisect_left(self._reserved, at - self._spacing)
+        while index < len(self._reserved) and self._reserved[index] < at + self._spacing:
+            at = max(at, self._reserved[index] + self._spacing)
+            index += 1
+        bisect.insort(self._reserved, at)
         self._next_by_chat[chat_id] = at + self._per_chat
-        if len(self._next_by_chat) > 10_000:
-            self._next_by_chat = {c: t for c, t in self._next_by_chat.items() if t > now}
         return at - now
 
+    def _forget_before(self, moment: float) -> None:
+        drop = bisect.bisect_left(self._reserved, moment)
+        if drop:
+            del self._reserved[:drop]
+        if len(self._next_by_chat) > 10_000:
+            self._next_by_chat = {c: t for c, t in self._next_by_chat.items() if t > moment}
+
     async def acquire(self, chat_id: int) -> None:
-        delay = self.reserve(chat_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        while True:
+            delay = self.reserve(chat_id)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # A 429 that arrived while this sender slept moves everyone behind the pause.
+            if self._monotonic() >= self._paused_until:
+                return
 
     def back_off(self, seconds: float) -> None:
         """Telegram said 429: nobody sends for `seconds`."""
-        self._next_global = max(self._next_global, self._monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)

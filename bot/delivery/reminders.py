@@ -22,6 +22,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 
 from bot import texts
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 # on a later run instead of holding a sender.
 MAX_RETRY_AFTER_WAITS = 5
 RETRY_BASE = timedelta(seconds=30)
+# A row claimed longer ago than this was left by a run that died without a restart.
+CLAIM_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +115,20 @@ class ReminderDispatcher:
     async def _run_batch(self) -> tuple[RunReport, int]:
         now = self._clock.now()
         async with self._db.sessions() as session:
+            await store.release_stale(session, claimed_before=now - CLAIM_LEASE)
             ids = await store.claim_due(session, now=now, limit=self._settings.batch_size)
             if not ids:
                 return RunReport(), 0
-            due = await store.load_claimed(session, reminder_ids=ids)
-        dropped, deferred, to_send = await self._triage(due, now=now)
-        groups = await self._with_companions(to_send, now=now)
+        try:
+            async with self._db.sessions() as session:
+                due = await store.load_claimed(session, reminder_ids=ids)
+            dropped, deferred, to_send = await self._triage(due, now=now)
+            groups = await self._with_companions(to_send, now=now)
+        except Exception:
+            # Claimed rows must not stay claimed until the next restart.
+            async with self._db.sessions() as session:
+                await store.release_stale(session, claimed_before=now, ids=ids)
+            raise
         outcomes = await self._send_all(groups, now=now)
         report = RunReport(
             sent=outcomes.count("sent"),
@@ -221,23 +232,46 @@ class ReminderDispatcher:
         return list(await asyncio.gather(*(one(items) for items in groups)))
 
     async def _deliver(self, items: list[store.DueReminder], *, now: datetime) -> str:
+        try:
+            return await self._deliver_checked(items)
+        except Exception as error:
+            # Whatever broke (the database, a bug), the rows must not stay claimed forever.
+            logger.exception("delivering reminders to chat %s failed", items[0].chat_id)
+            return await self._retry_later(items, now=now, error=f"{type(error).__name__}")
+
+    async def _deliver_checked(self, items: list[store.DueReminder]) -> str:
         chat_id = items[0].chat_id
-        ids = [item.reminder_id for item in items]
-        visits = sorted(
-            {item.booking_id: item for item in items}.values(), key=lambda i: i.visit.starts_at
-        )
-        text, markup = texts.reminder_text(visits), kb.reminder(visits)
         waits = 0
         while True:
             await self._limiter.acquire(chat_id)
+            # Checked again right before sending: the batch may have taken a while, and the
+            # patient may have cancelled or moved meanwhile, or the quiet hours begun.
+            now = self._clock.now()
+            items = await self._still_due(items, now=now)
+            if not items:
+                return "cancelled"
+            ids = [item.reminder_id for item in items]
+            visits = sorted(
+                {item.booking_id: item for item in items}.values(), key=lambda i: i.visit.starts_at
+            )
             try:
-                await self._bot.send_message(chat_id, text, reply_markup=markup)
+                await self._bot.send_message(
+                    chat_id, texts.reminder_text(visits), reply_markup=kb.reminder(visits)
+                )
             except TelegramRetryAfter as error:
                 self._limiter.back_off(error.retry_after)
                 waits += 1
                 if waits <= MAX_RETRY_AFTER_WAITS:
                     continue
-                return await self._retry_later(items, now=now, error=f"429: {error.message}")
+                # Flood control is Telegram's load, not this reminder's fault: no attempt spent.
+                return await self._retry_later(
+                    items, now=now, error=f"429: {error.message}", count_attempt=False
+                )
+            except TelegramUnauthorizedError as error:
+                logger.critical("the bot token was refused (%s); reminders wait", error.message)
+                return await self._retry_later(
+                    items, now=now, error="401: token refused", count_attempt=False
+                )
             except TelegramForbiddenError as error:
                 async with self._db.sessions() as session:
                     await store.mark_unreachable(session, chat_id=chat_id, now=now)
@@ -269,12 +303,56 @@ class ReminderDispatcher:
                 await store.finish(session, reminder_ids=ids, state=ReminderState.SENT, now=now)
             return "sent"
 
+    async def _still_due(
+        self, items: list[store.DueReminder], *, now: datetime
+    ) -> list[store.DueReminder]:
+        async with self._db.sessions() as session:
+            current = await store.booking_slots(
+                session, booking_ids=[item.booking_id for item in items]
+            )
+            stale = [i.reminder_id for i in items if current.get(i.booking_id) != i.slot_id]
+            if stale:
+                await store.finish(
+                    session, reminder_ids=stale, state=ReminderState.CANCELLED, now=now
+                )
+            items = [i for i in items if current.get(i.booking_id) == i.slot_id]
+            if not items:
+                return []
+            first = min(items, key=lambda i: i.visit.starts_at)
+            decision = due_now(
+                min(i.due_at for i in items),
+                now=now,
+                visit=first.visit.starts_at,
+                tz_name=first.visit.tz_name,
+                quiet=self._policy.quiet,
+            )
+            ids = [i.reminder_id for i in items]
+            match decision:
+                case SendNow():
+                    return items
+                case Later(at=at):
+                    await store.reschedule(session, reminder_ids=ids, due_at=at, error=None)
+                case Drop(reason=reason):
+                    await store.finish(
+                        session,
+                        reminder_ids=ids,
+                        state=ReminderState.DROPPED,
+                        now=now,
+                        error=f"not sent: {reason.value}",
+                    )
+            return []
+
     async def _retry_later(
-        self, items: list[store.DueReminder], *, now: datetime, error: str
+        self,
+        items: list[store.DueReminder],
+        *,
+        now: datetime,
+        error: str,
+        count_attempt: bool = True,
     ) -> str:
         """Back off exponentially on the business clock; give up after max_attempts."""
         ids = [item.reminder_id for item in items]
-        attempts = max(item.attempts for item in items) + 1
+        attempts = max(item.attempts for item in items) + (1 if count_attempt else 0)
         async with self._db.sessions() as session:
             if attempts >= self._settings.max_attempts:
                 await store.finish(
@@ -289,8 +367,9 @@ class ReminderDispatcher:
             await store.reschedule(
                 session,
                 reminder_ids=ids,
-                due_at=now + RETRY_BASE * 2 ** (attempts - 1),
+                due_at=now + RETRY_BASE * 2 ** max(attempts - 1, 0),
                 error=error[:500],
+                count_attempt=count_attempt,
             )
         return "deferred"
 

@@ -62,7 +62,6 @@ async def on_reminder_action(
                     reply_markup=reminder_kb.confirm_cancel(booking_id=booking_id, slot_id=slot_id),
                 )
             case "xy":
-                ticket = await load_ticket(session, booking_id=booking_id, now=now)
                 await cancel_booking(
                     session,
                     booking_id=booking_id,
@@ -70,6 +69,8 @@ async def on_reminder_action(
                     telegram_user_id=user_id,
                     now=now,
                 )
+                # Loaded only once the booking proved to be this chat's own.
+                ticket = await load_ticket(session, booking_id=booking_id, now=now)
                 await query.answer()
                 await screens.show(
                     query,

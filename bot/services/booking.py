@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.reminder_plan import ReminderPolicy
-from bot.services.reminders import Visit, cancel_for_booking, plan_rows
+from bot.services.reminders import Visit, cancel_for_booking, mark_reachable, plan_rows
 from bot.services.ticket import TicketData
 from db.models import (
     Booking,
@@ -122,6 +122,7 @@ async def book_slot(
         session.add(booking)
         if reminders is not None and telegram_chat_id is not None:
             booking.reminders = plan_rows(visit=visit, policy=reminders, now=now)
+            await mark_reachable(session, chat_id=telegram_chat_id)
         try:
             await session.commit()
         except IntegrityError:

@@ -199,10 +199,12 @@ def plan_reminders(
     """Reminders to store for a visit, earliest first.
 
     Offsets are real durations ("2 h before" is two hours of waiting even across a DST change);
-    only the quiet-hours shift works on wall time. A reminder whose (shifted) moment is at or
-    before ``planned_at`` is dropped rather than sent late, which also skips offsets longer
-    than the time left when booking. Offsets ending up at the same moment become one reminder
-    labelled with the larger offset.
+    only the quiet-hours shift works on wall time. A reminder falling in quiet hours moves to
+    the last moment before them; if that has already passed when planning (a booking made late
+    at night), it goes out when the quiet hours end, provided that is still before the visit.
+    A reminder whose moment is at or before ``planned_at`` is dropped rather than sent late,
+    which also skips offsets longer than the time left when booking. Offsets ending up at the
+    same moment become one reminder labelled with the larger offset.
 
     ``missed_since`` is for rebuilding after downtime: pass the moment the reminders were
     originally planned (booking or move time). Reminders due after it but not after
@@ -226,7 +228,13 @@ def plan_reminders(
     planned: dict[datetime, PlannedReminder] = {}
     # Largest offset first, so on a collision the larger offset's label is the one kept.
     for offset in sorted(offsets, key=lambda o: o.before, reverse=True):
-        due = _out_of_quiet(visit - offset.before, zone, quiet)
+        natural = visit - offset.before
+        due = _out_of_quiet(natural, zone, quiet)
+        if due <= cutoff < natural:
+            # The evening before has passed already (booked late at night): the end of the
+            # quiet hours still comes before the visit, and that is better than nothing.
+            after = quiet.first_moment_after(natural.astimezone(zone))
+            due = after if after < visit else due
         if due > cutoff and due not in planned:
             planned[due] = PlannedReminder(offset.label, due)
     return sorted(planned.values(), key=lambda r: r.due_at)

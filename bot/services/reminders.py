@@ -107,12 +107,43 @@ async def release_in_flight(session: AsyncSession) -> int:
 
 
 async def cancel_for_booking(session: AsyncSession, *, booking_id: int) -> None:
-    """A cancelled or moved booking never gets a stale reminder."""
+    """A cancelled or moved booking never gets a stale reminder.
+
+    Rows a dispatcher has claimed are cancelled too; it checks the booking again right before
+    sending, and its final mark only applies to rows still `sending`.
+    """
     await session.execute(
         update(Reminder)
-        .where(Reminder.booking_id == booking_id, Reminder.state == ReminderState.PLANNED)
+        .where(
+            Reminder.booking_id == booking_id,
+            Reminder.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
+        )
         .values(state=ReminderState.CANCELLED)
     )
+
+
+async def booking_slots(session: AsyncSession, *, booking_ids: Sequence[int]) -> dict[int, int]:
+    """The current slot of each still-active booking among `booking_ids`."""
+    rows = await session.execute(
+        select(Booking.id, Booking.slot_id).where(
+            Booking.id.in_(booking_ids), Booking.status == BookingStatus.ACTIVE
+        )
+    )
+    return {row[0]: row[1] for row in rows.all()}
+
+
+async def release_stale(
+    session: AsyncSession, *, claimed_before: datetime, ids: Sequence[int] | None = None
+) -> int:
+    """Claimed rows whose run died (or the given ones) go back to `planned`."""
+    query = update(Reminder).where(
+        Reminder.state == ReminderState.SENDING, Reminder.claimed_at <= claimed_before
+    )
+    if ids is not None:
+        query = query.where(Reminder.id.in_(ids))
+    result = await session.execute(query.values(state=ReminderState.PLANNED, claimed_at=None))
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +257,12 @@ async def claim_companions(
 
 
 async def reschedule(
-    session: AsyncSession, *, reminder_ids: Sequence[int], due_at: datetime, error: str | None
+    session: AsyncSession,
+    *,
+    reminder_ids: Sequence[int],
+    due_at: datetime,
+    error: str | None,
+    count_attempt: bool = True,
 ) -> None:
     """Back to `planned` at a later moment (quiet hours ahead, or a retry after an error)."""
     await session.execute(
@@ -237,10 +273,17 @@ async def reschedule(
             due_at=due_at,
             claimed_at=None,
             last_error=error,
-            attempts=Reminder.attempts + (1 if error else 0),
+            attempts=Reminder.attempts + (1 if error and count_attempt else 0),
         )
     )
     await session.commit()
+
+
+async def mark_reachable(session: AsyncSession, *, chat_id: int) -> None:
+    """The patient talks to the bot again (e.g. books after unblocking it)."""
+    await session.execute(
+        update(TelegramChat).where(TelegramChat.chat_id == chat_id).values(unreachable_at=None)
+    )
 
 
 async def mark_unreachable(session: AsyncSession, *, chat_id: int, now: datetime) -> None:

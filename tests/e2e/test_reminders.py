@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.delivery.limiter import RateLimiter
+from bot.services.booking import cancel_booking
 from bot.services.clock import ManualClock
+from bot.services.reminders import claim_due, release_stale
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
 from db.models import Booking, BookingStatus, Reminder, ReminderState, TelegramChat
@@ -370,3 +372,78 @@ async def test_sending_reminders_does_not_hold_up_patients(
     assert not run_task.done()
     await run_task
     assert sum(len(reminders_of(u)) for u in users) == 4
+
+
+async def test_moving_within_the_same_morning_plans_the_new_reminder(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4015, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    await run(harness, clock, at(2, 8, 0))
+    reminder = next(m for m in user.bot_messages if "Напоминание" in (m.text or ""))
+    # 08:00 → 08:30: both 2 h reminders land on 20:59 the evening before,
+    # the same moment as the cancelled row of the old time.
+    await user.click("Перенести", message_id=reminder.message_id)
+    await user.click(THURSDAY)
+    await user.click("08:30")
+    assert "Запись перенесена" in user.bot_messages[-2].text
+    await user.click("В начало")
+    await user.click("Поликлиника № 1")
+    await user.click("Приём терапевта")
+    await user.click("Врач-терапевт — Иванова А. П.")
+    await user.click(THURSDAY)
+    assert user.buttons()[0] == ["08:00", "✖ 08:30"]
+    await run(harness, clock, at(2, 20, 59))
+    sent = reminders_of(user)
+    assert len(sent) == 2
+    assert "08:30" in sent[-1]
+
+
+async def test_a_reminder_claimed_while_the_booking_is_cancelled_is_not_sent(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4016, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    clock.set(at(2, 8, 0))
+    async with harness.database.sessions() as session:
+        claimed = await claim_due(session, now=clock.now(), limit=10)
+        assert len(claimed) == 1
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        await cancel_booking(
+            session,
+            booking_id=booking.id,
+            slot_id=booking.slot_id,
+            telegram_user_id=user.user.id,
+            now=clock.now(),
+        )
+    # The dispatcher that claimed it finds the booking cancelled right before sending.
+    assert harness.reminders is not None
+    await harness.reminders.run_once()
+    async with harness.database.sessions() as session:
+        await release_stale(session, claimed_before=clock.now())
+    await harness.reminders.run_once()
+    assert reminders_of(user) == []
+    assert {state for _, state in await states(harness)} == {ReminderState.CANCELLED}
+
+
+async def test_a_patient_who_unblocks_the_bot_and_books_again_is_reminded(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4017, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    harness.server.block(user.user.id)
+    await run(harness, clock, at(2, 8, 0))
+    assert reminders_of(user) == []
+    # Writing to the bot again unblocks it (Telegram's «Restart»), then a new booking.
+    await book(user, PETROV, day="вт 08.12 · 08:00–12:00", time="10:00", consent=False)
+    await run(harness, clock, at(7, 10, 0))
+    assert len(reminders_of(user)) == 1
+
+
+async def test_forged_cancel_confirmation_for_a_missing_booking(harness: BotHarness) -> None:
+    user = harness.user(4018, "Пётр")
+    await user.send("/start")
+    answer = await user.click_data("rm:999:1:xy", user.last_bot_message.message_id)
+    assert answer is not None
+    assert "не найдена" in (answer.text or "")

@@ -148,16 +148,22 @@ def test_reminders_no_longer_in_time_are_skipped(
     assert [r.label for r in planned] == expected_labels
 
 
-def test_moved_reminder_falling_before_planning_is_dropped() -> None:
+def test_a_reminder_whose_evening_has_passed_goes_out_when_quiet_hours_end() -> None:
     visit = local(MSK, 2026, 12, 3, 9)  # 2 h reminder at 07:00 → 20:59 the evening before
     moved = local(MSK, 2026, 12, 2, 20, 59)
+    morning = local(MSK, 2026, 12, 3, 8).astimezone(UTC)
 
-    # Booked at 22:00: 07:00 is still ahead, but the moment it would really be sent has passed.
-    assert plan(visit, planned_at=local(MSK, 2026, 12, 2, 22)) == []
-    assert plan(visit, planned_at=moved) == []
+    # Booked at 22:00: 20:59 has passed, but 08:00 (end of quiet hours) is before the visit.
+    assert plan(visit, planned_at=local(MSK, 2026, 12, 2, 22)) == [PlannedReminder("2h", morning)]
+    assert plan(visit, planned_at=moved) == [PlannedReminder("2h", morning)]
     assert plan(visit, planned_at=local(MSK, 2026, 12, 2, 20)) == [
         PlannedReminder("2h", moved.astimezone(UTC))
     ]
+
+
+def test_a_reminder_with_no_allowed_moment_before_the_visit_is_dropped() -> None:
+    visit = local(MSK, 2026, 12, 3, 8)  # 2 h → 06:00; 20:59 has passed and 08:00 is the visit
+    assert plan(visit, planned_at=local(MSK, 2026, 12, 2, 22)) == []
 
 
 @pytest.mark.parametrize("specs", [("10h", "2h"), ("2h", "10h")])

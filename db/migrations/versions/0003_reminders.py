@@ -55,9 +55,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
-        sa.UniqueConstraint("booking_id", "label", "due_at", name=op.f("uq_reminders_booking_id")),
     )
     with op.batch_alter_table("reminders", schema=None) as batch_op:
+        batch_op.create_index("ix_reminders_booking", ["booking_id"], unique=False)
         batch_op.create_index("ix_reminders_state_due", ["state", "due_at"], unique=False)
 
     with op.batch_alter_table("bookings", schema=None) as batch_op:
@@ -70,6 +70,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_index("ix_reminders_state_due")
+        batch_op.drop_index("ix_reminders_booking")
 
     op.drop_table("reminders")
     op.drop_table("telegram_chats")
