@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.services.booking import BookingLimits
 from bot.services.reminder_plan import ReminderPolicy, parse_offsets, parse_quiet_hours
 
 CONFIG_ENV = "TALON_CONFIG"
@@ -45,9 +47,24 @@ class BookingSettings(Section):
     session_timeout_minutes: float = Field(default=10, gt=0)
     slots_per_page: int = Field(default=24, ge=4, le=60)
     slot_generation_hour: int = Field(default=3, ge=0, le=23)
+    # Cancelling or moving online stops this long before the visit (then: call the registry).
+    change_cutoff_minutes: int = Field(default=120, ge=0)
+    # Per patient: upcoming active bookings in all, and at most one with the same doctor.
+    max_active_bookings: int = Field(default=5, ge=1)
+    one_booking_per_doctor: bool = True
     # Failed identifications allowed per Telegram account within the window, against guessing.
     max_failed_identifications: int = Field(default=5, ge=1)
     failed_identification_window_minutes: int = Field(default=60, ge=1)
+
+    @property
+    def limits(self) -> BookingLimits:
+        return BookingLimits(
+            max_active=self.max_active_bookings, one_per_doctor=self.one_booking_per_doctor
+        )
+
+    @property
+    def change_cutoff(self) -> timedelta:
+        return timedelta(minutes=self.change_cutoff_minutes)
 
 
 class ReminderSettings(Section):

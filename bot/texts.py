@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, time
 from html import escape
 
+from bot.services.booking import LimitReachedError, NotChangeableError
 from bot.services.dates import WEEKDAYS_SHORT, local_when
 from bot.services.reminders import DueReminder
 from bot.services.ticket import TicketData
@@ -165,7 +166,31 @@ REFUSALS = {
     "cancelled": "Эта запись уже отменена.",
     "moved": "Эта запись уже перенесена на другое время. Актуальное время — в последнем талоне.",
     "past": "Время этого приёма уже прошло.",
+    "too_late": (
+        "До приёма осталось слишком мало времени — изменить запись онлайн уже нельзя. "
+        "Позвоните в регистратуру: {phone}."
+    ),
 }
+LIMITS = {
+    "same_doctor": (
+        "У этого пациента уже есть запись к врачу {detail}. Две записи к одному врачу "
+        "невозможны: перенесите или отмените ту запись в «Мои записи»."
+    ),
+    "too_many": (
+        "У этого пациента уже {detail} предстоящих записей — это наибольшее число. "
+        "Отмените ненужную запись в «Мои записи», чтобы записаться снова."
+    ),
+}
+
+
+def refusal(error: NotChangeableError) -> str:
+    return REFUSALS[error.reason.value].format(phone=esc(error.phone or ""))
+
+
+def limit_reached(error: LimitReachedError) -> str:
+    return LIMITS[error.reason.value].format(detail=esc(error.detail))
+
+
 REMINDER_FOOTER = "Если не сможете прийти, отмените запись: время освободится для других."
 
 

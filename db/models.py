@@ -219,6 +219,8 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None]
     # «Подтверждаю» pressed on a reminder; staff see it.
     confirmed_at: Mapped[datetime | None]
+    # Bumped on every move or cancellation: the SEQUENCE of the booking's calendar event.
+    revision: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     slot: Mapped[Slot] = relationship()
     patient: Mapped[Patient] = relationship()
@@ -280,6 +282,20 @@ class TelegramChat(Base):
     unreachable_at: Mapped[datetime | None]
 
 
+class AccountPatient(Base):
+    """A patient remembered for a Telegram account («Запомнить пациента»)."""
+
+    __tablename__ = "account_patients"
+    __table_args__ = (UniqueConstraint("telegram_user_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+    patient: Mapped[Patient] = relationship()
+
+
 class Consent(Base):
     __tablename__ = "consents"
     __table_args__ = (Index("ix_consents_user_version", "telegram_user_id", "version"),)
@@ -313,6 +329,7 @@ class FsmRecord(Base):
 
 
 __all__ = [
+    "AccountPatient",
     "Base",
     "Booking",
     "BookingStatus",

@@ -22,6 +22,7 @@ from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
 from bot.services.attempts import identify
 from bot.services.booking import (
+    LimitReachedError,
     SlotUnavailableError,
     book_slot,
     load_ticket,
@@ -268,7 +269,13 @@ async def book_for_identified(
             telegram_chat_id=chat_id,
             now=now,
             reminders=settings.reminders.policy,
+            limits=settings.booking.limits,
         )
+    except LimitReachedError as error:
+        await state.set_state(BookingFlow.browsing)
+        await state.set_data(without_identity({**draft, "slot": None}))
+        await screens.show(target, screens.Screen(texts.limit_reached(error), kb.start_only()))
+        return
     except SlotUnavailableError:
         await show_times_again(
             target,

@@ -15,6 +15,7 @@ from bot.handlers import screens
 from bot.handlers.identify import show_times_again
 from bot.keyboards import booking as kb
 from bot.services.booking import (
+    LimitReachedError,
     NotChangeableError,
     SlotUnavailableError,
     load_ticket,
@@ -82,7 +83,13 @@ async def move_to_slot(
             telegram_user_id=query.from_user.id,
             now=now,
             reminders=settings.reminders.policy,
+            cutoff=settings.booking.change_cutoff,
+            limits=settings.booking.limits,
         )
+    except LimitReachedError as error:
+        await state.clear()
+        await screens.show(query, screens.Screen(texts.limit_reached(error), kb.start_only()))
+        return
     except SlotUnavailableError:
         await show_times_again(
             query,
@@ -96,9 +103,7 @@ async def move_to_slot(
         return
     except NotChangeableError as refusal:
         await state.clear()
-        await screens.show(
-            query, screens.Screen(texts.REFUSALS[refusal.reason.value], kb.start_only())
-        )
+        await screens.show(query, screens.Screen(texts.refusal(refusal), kb.start_only()))
         return
     await state.clear()
     logger.info("booking %s moved by telegram user %s", booking.id, query.from_user.id)

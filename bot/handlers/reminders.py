@@ -52,6 +52,7 @@ async def on_reminder_action(
                     slot_id=slot_id,
                     telegram_user_id=user_id,
                     now=now,
+                    cutoff=settings.booking.change_cutoff,
                 )
                 ticket = await load_ticket(session, booking_id=booking_id, now=now)
                 await query.answer()
@@ -68,6 +69,7 @@ async def on_reminder_action(
                     slot_id=slot_id,
                     telegram_user_id=user_id,
                     now=now,
+                    cutoff=settings.booking.change_cutoff,
                 )
                 # Loaded only once the booking proved to be this chat's own.
                 ticket = await load_ticket(session, booking_id=booking_id, now=now)
@@ -89,6 +91,7 @@ async def on_reminder_action(
                     slot_id=slot_id,
                     telegram_user_id=user_id,
                     now=now,
+                    cutoff=settings.booking.change_cutoff,
                 )
                 await query.answer()
                 await start_move(
@@ -105,11 +108,9 @@ async def on_reminder_action(
                 )
     except NotChangeableError as refusal:
         await session.rollback()
-        await query.answer(texts.REFUSALS[refusal.reason.value], show_alert=True)
+        await query.answer(texts.refusal(refusal), show_alert=True)
         if callback_data.a in ("xy", "xn") and isinstance(query.message, Message):
-            await screens.show(
-                query, screens.Screen(texts.REFUSALS[refusal.reason.value], kb.start_only())
-            )
+            await screens.show(query, screens.Screen(texts.refusal(refusal), kb.start_only()))
 
 
 def create_router() -> Router:

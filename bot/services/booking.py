@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from bot.services.reminder_plan import ReminderPolicy
 from bot.services.reminders import Visit, cancel_for_booking, mark_reachable, plan_rows
 from bot.services.ticket import TicketData
 from db.models import (
+    AccountPatient,
     Booking,
     BookingStatus,
     Doctor,
@@ -97,6 +99,7 @@ async def book_slot(
     telegram_chat_id: int | None,
     now: datetime,
     reminders: ReminderPolicy | None = None,
+    limits: BookingLimits | None = None,
 ) -> Booking:
     """Book and commit, or raise SlotUnavailableError leaving nothing behind.
 
@@ -106,6 +109,8 @@ async def book_slot(
     """
     if not await is_slot_bookable(session, slot_id=slot_id, service_id=service_id, now=now):
         raise SlotUnavailableError
+    if limits is not None:
+        await _check_limits(session, patient_id=patient_id, slot_id=slot_id, now=now, limits=limits)
     visit = await _visit(session, slot_id=slot_id)
     for _ in range(TICKET_ATTEMPTS):
         booking = Booking(
@@ -122,8 +127,10 @@ async def book_slot(
         session.add(booking)
         if reminders is not None and telegram_chat_id is not None:
             booking.reminders = plan_rows(visit=visit, policy=reminders, now=now)
-            await mark_reachable(session, chat_id=telegram_chat_id)
         try:
+            if telegram_chat_id is not None:
+                # Booking again means the patient talks to the bot: reminders may go there.
+                await mark_reachable(session, chat_id=telegram_chat_id)
             await session.commit()
         except IntegrityError:
             await session.rollback()
@@ -132,6 +139,57 @@ async def book_slot(
             continue  # a ticket number collision: draw another
         return booking
     raise BookingError("could not allocate a unique ticket number")
+
+
+@dataclass(frozen=True, slots=True)
+class BookingLimits:
+    max_active: int = 5
+    one_per_doctor: bool = True
+
+
+class LimitReachedError(BookingError):
+    def __init__(self, reason: LimitReason, *, detail: str = "") -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.detail = detail  # the doctor's name, or the limit's number, for the patient
+
+
+class LimitReason(enum.StrEnum):
+    SAME_DOCTOR = "same_doctor"
+    TOO_MANY = "too_many"
+
+
+async def _check_limits(
+    session: AsyncSession,
+    *,
+    patient_id: int,
+    slot_id: int,
+    now: datetime,
+    limits: BookingLimits,
+    ignore_booking_id: int | None = None,
+) -> None:
+    """Per-patient limits on upcoming active bookings (a move doesn't count against itself)."""
+    active = (
+        select(Booking.id, Slot.doctor_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.patient_id == patient_id,
+            Booking.status == BookingStatus.ACTIVE,
+            Slot.starts_at > now,
+        )
+    )
+    if ignore_booking_id is not None:
+        active = active.where(Booking.id != ignore_booking_id)
+    rows = (await session.execute(active)).all()
+    if limits.one_per_doctor:
+        doctor_id = await session.scalar(select(Slot.doctor_id).where(Slot.id == slot_id))
+        if any(row[1] == doctor_id for row in rows):
+            doctor = await session.get(Doctor, doctor_id)
+            raise LimitReachedError(
+                LimitReason.SAME_DOCTOR, detail=doctor.short_name if doctor else ""
+            )
+    if len(rows) >= limits.max_active:
+        raise LimitReachedError(LimitReason.TOO_MANY, detail=str(limits.max_active))
 
 
 async def _visit(session: AsyncSession, *, slot_id: int) -> Visit:
@@ -151,9 +209,10 @@ async def _visit(session: AsyncSession, *, slot_id: int) -> Visit:
 class NotChangeableError(BookingError):
     """The booking cannot be changed from this chat now; `reason` says why, for the patient."""
 
-    def __init__(self, reason: ChangeRefusal) -> None:
+    def __init__(self, reason: ChangeRefusal, *, phone: str | None = None) -> None:
         super().__init__(reason.value)
         self.reason = reason
+        self.phone = phone  # the organization's, where the patient must call instead
 
 
 class ChangeRefusal(enum.StrEnum):
@@ -161,6 +220,7 @@ class ChangeRefusal(enum.StrEnum):
     CANCELLED = "cancelled"
     MOVED = "moved"
     PAST = "past"
+    TOO_LATE = "too_late"  # within the cut-off before the visit
 
 
 async def changeable_booking(
@@ -170,15 +230,24 @@ async def changeable_booking(
     slot_id: int | None,
     telegram_user_id: int,
     now: datetime,
+    cutoff: timedelta = timedelta(0),
 ) -> Booking:
-    """The chat's own active, future booking, still at `slot_id` if given; else refuse."""
+    """The account's own active, future booking, still at `slot_id` if given; else refuse.
+
+    The account's own: booked from it, or of a patient it remembers. `cutoff` is how long
+    before the visit changes stop being possible online.
+    """
     booking = await session.scalar(
         select(Booking)
         .where(Booking.id == booking_id)
-        .options(selectinload(Booking.slot))
+        .options(
+            selectinload(Booking.slot),
+            selectinload(Booking.service).selectinload(Service.organization),
+        )
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    if booking is None or booking.telegram_user_id != telegram_user_id:
+    if booking is None or not await _belongs_to(session, booking, telegram_user_id):
         raise NotChangeableError(ChangeRefusal.NOT_FOUND)
     if booking.status is not BookingStatus.ACTIVE:
         raise NotChangeableError(ChangeRefusal.CANCELLED)
@@ -186,7 +255,24 @@ async def changeable_booking(
         raise NotChangeableError(ChangeRefusal.MOVED)
     if booking.slot.starts_at <= now:
         raise NotChangeableError(ChangeRefusal.PAST)
+    if booking.slot.starts_at - now < cutoff:
+        raise NotChangeableError(ChangeRefusal.TOO_LATE, phone=booking.service.organization.phone)
     return booking
+
+
+async def _belongs_to(session: AsyncSession, booking: Booking, telegram_user_id: int) -> bool:
+    if booking.telegram_user_id == telegram_user_id:
+        return True
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    AccountPatient.telegram_user_id == telegram_user_id,
+                    AccountPatient.patient_id == booking.patient_id,
+                )
+            )
+        )
+    )
 
 
 async def confirm_booking(
@@ -206,7 +292,13 @@ async def confirm_booking(
 
 
 async def cancel_booking(
-    session: AsyncSession, *, booking_id: int, slot_id: int, telegram_user_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    slot_id: int,
+    telegram_user_id: int,
+    now: datetime,
+    cutoff: timedelta = timedelta(0),
 ) -> Booking:
     """Cancel and free the slot at once; planned reminders are cancelled with it."""
     booking = await changeable_booking(
@@ -215,7 +307,9 @@ async def cancel_booking(
         slot_id=slot_id,
         telegram_user_id=telegram_user_id,
         now=now,
+        cutoff=cutoff,
     )
+    booking.revision += 1
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.updated_at = now
@@ -233,6 +327,8 @@ async def move_booking(
     telegram_user_id: int,
     now: datetime,
     reminders: ReminderPolicy,
+    cutoff: timedelta = timedelta(0),
+    limits: BookingLimits | None = None,
 ) -> Booking:
     """One transaction: the old slot is released only if the new one is taken."""
     booking = await changeable_booking(
@@ -241,6 +337,7 @@ async def move_booking(
         slot_id=slot_id,
         telegram_user_id=telegram_user_id,
         now=now,
+        cutoff=cutoff,
     )
     # Any doctor who provides the booked service will do; is_slot_bookable checks that.
     if new_slot_id == slot_id:
@@ -249,8 +346,18 @@ async def move_booking(
         session, slot_id=new_slot_id, service_id=booking.service_id, now=now
     ):
         raise SlotUnavailableError
+    if limits is not None:
+        await _check_limits(
+            session,
+            patient_id=booking.patient_id,
+            slot_id=new_slot_id,
+            now=now,
+            limits=limits,
+            ignore_booking_id=booking.id,
+        )
     await cancel_for_booking(session, booking_id=booking.id)
     await session.flush()
+    booking.revision += 1
     booking.slot_id = new_slot_id
     booking.confirmed_at = None
     booking.updated_at = now

@@ -12,12 +12,13 @@ from io import BytesIO
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import segno
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from bot.services.dates import long_day
 
-__all__ = ["TicketData", "render_ticket", "render_ticket_pdf"]
+__all__ = ["TicketData", "render_ticket", "render_ticket_pdf", "ticket_qr"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,17 @@ _REMINDER: Final = "Приходите за 10–15 минут до приёма
 _MARGIN: Final = 20.0
 _LABEL_WIDTH: Final = 42.0
 _TEXT_GRAY: Final = 90
+
+# The QR code sits to the right of the ticket number. 32 mm includes the 4-module quiet zone
+# (ISO/IEC 18004 minimum), which leaves modules of about 1.1 mm for the short ticket numbers:
+# large enough for a phone or a registry's handheld scanner to read a plain office print-out.
+_QR_SIZE: Final = 32.0
+_QR_GAP: Final = 6.0
+_QR_BORDER: Final = 4
+# Pixels per module of the embedded PNG: a 1-bit image whose modules stay sharp-edged even in
+# viewers and printer drivers that smooth upscaled images.
+_QR_SCALE: Final = 10
+_NUMBER_LINE: Final = 16.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +131,22 @@ def _format_local(moment: datetime, zone_name: str, *, weekday: bool = True) -> 
     return f"{day}, {local:%H:%M} ({_zone_note(local, zone_name)})"
 
 
+def ticket_qr(ticket_number: str) -> segno.QRCode:
+    """The QR code printed on the ticket: the ticket number and nothing else.
+
+    Level M at least; segno raises it (up to H) while the symbol stays the same version,
+    so a creased or smudged ticket still scans.
+    """
+    return segno.make_qr(ticket_number, error="m", boost_error=True)
+
+
+def _qr_png(ticket_number: str) -> BytesIO:
+    buffer = BytesIO()
+    ticket_qr(ticket_number).save(buffer, kind="png", scale=_QR_SCALE, border=_QR_BORDER)
+    buffer.seek(0)
+    return buffer
+
+
 def _new_document() -> FPDF:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
@@ -159,6 +187,29 @@ def _rule(pdf: FPDF) -> None:
     pdf.ln(5)
 
 
+def _number_with_qr(pdf: FPDF, ticket_number: str) -> None:
+    top = pdf.get_y()
+    text = f"№ {ticket_number}"
+    box_width = pdf.epw - _QR_SIZE - _QR_GAP
+    pdf.set_font(_FAMILY, "B", 30)
+    lines = pdf.multi_cell(box_width, _NUMBER_LINE, text, dry_run=True, output="LINES")
+    assert isinstance(lines, list)  # output="LINES" returns the wrapped lines alone
+    box_height = _NUMBER_LINE * len(lines)
+    pdf.set_xy(pdf.l_margin, top + max(0.0, (_QR_SIZE - box_height) / 2))
+    pdf.multi_cell(
+        box_width, _NUMBER_LINE, text, border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    box_bottom = pdf.get_y()
+    pdf.image(
+        _qr_png(ticket_number),
+        x=pdf.w - pdf.r_margin - _QR_SIZE,
+        y=top,
+        w=_QR_SIZE,
+        h=_QR_SIZE,
+    )
+    pdf.set_y(max(box_bottom, top + _QR_SIZE) + 4)
+
+
 def render_ticket_pdf(data: TicketData) -> bytes:
     """Render the ticket; CPU-bound, so call `render_ticket` from async code."""
     pdf = _new_document()
@@ -175,11 +226,7 @@ def render_ticket_pdf(data: TicketData) -> bytes:
 
     _paragraph(pdf, _TITLE, size=20, bold=True, align="C")
     pdf.ln(3)
-    pdf.set_font(_FAMILY, "B", 30)
-    pdf.multi_cell(
-        0, 16, f"№ {data.ticket_number}", border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.ln(8)
+    _number_with_qr(pdf, data.ticket_number)
 
     _field(pdf, "Дата и время", _format_local(data.starts_at, data.timezone), bold=True)
     _field(pdf, "Врач", data.doctor_full_name)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ReminderSettings
+from bot.config import BookingSettings, ReminderSettings
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness, harness_settings
 
@@ -21,16 +22,33 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+@asynccontextmanager
+async def running_harness(
+    tmp_path: Path, clock: ManualClock, *, booking: BookingSettings | None = None
+) -> AsyncIterator[BotHarness]:
     # Per-chat spacing is unit-tested with the limiter; here it would only add real seconds.
     settings = harness_settings(
         data_dir=tmp_path,
         demo_file=CLINIC,
         reminders=ReminderSettings(per_chat_interval_seconds=0),
+        booking=booking or BookingSettings(),
     )
     async with BotHarness(settings=settings, clock=clock) as running:
         yield running
         # Whatever a test did, the bot must never have sent a request Telegram would reject.
         assert running.server.violations == []
         assert running.server.handler_errors == []
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    async with running_harness(tmp_path, clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def unlimited_harness(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    """For tests that book many visits for the two registry patients of the test clinic."""
+    booking = BookingSettings(max_active_bookings=100, one_booking_per_doctor=False)
+    async with running_harness(tmp_path, clock, booking=booking) as running:
+        yield running

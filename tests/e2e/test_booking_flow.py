@@ -114,8 +114,13 @@ async def test_second_booking_skips_the_consent_already_given(harness: BotHarnes
     await user.click("08:00")
     await user.click("Принимаю")
     await identify(user, PETROV)
-    await open_day(user)
-    await user.click("09:00")
+    await open_day(
+        user,
+        service="Приём хирурга",
+        doctor="Врач-хирург — Петренко О. И.",
+        day="ср 02.12 · 08:00–20:00",
+    )
+    await user.click("10:00")
     assert "Шаг 1 из 3" in user.last_bot_message.text
     await identify(user, PETROV)
     assert user.last_bot_message.document is not None

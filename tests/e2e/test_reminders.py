@@ -24,9 +24,20 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 async def book(
-    user: SimUser, patient: dict[str, str], *, day: str, time: str, consent: bool
+    user: SimUser,
+    patient: dict[str, str],
+    *,
+    day: str,
+    time: str,
+    consent: bool,
+    surgeon: bool = False,
 ) -> None:
-    await open_day(user, day=day)
+    if surgeon:
+        await open_day(
+            user, service="Приём хирурга", doctor="Врач-хирург — Петренко О. И.", day=day
+        )
+    else:
+        await open_day(user, day=day)
     await user.click(time)
     if consent:
         await user.click("Принимаю")
@@ -99,7 +110,9 @@ async def test_several_visits_on_one_day_get_one_combined_reminder(
 ) -> None:
     user = harness.user(4003, "Пётр")
     await book(user, PETROV, day="ср 02.12 · 08:00–10:00", time="08:00", consent=True)
-    await book(user, PETROV, day="ср 02.12 · 08:00–10:00", time="09:00", consent=False)
+    await book(
+        user, PETROV, day="ср 02.12 · 08:00–20:00", time="09:00", consent=False, surgeon=True
+    )
     await run(harness, clock, at(1, 20, 59))
     [digest] = reminders_of(user)
     assert "несколько приёмов" in digest
@@ -232,8 +245,9 @@ async def test_a_reminder_missed_while_the_bot_was_down_goes_out_on_start(
 
 
 async def test_a_dispatcher_killed_mid_batch_sends_each_reminder_exactly_once(
-    harness: BotHarness, clock: ManualClock
+    unlimited_harness: BotHarness, clock: ManualClock
 ) -> None:
+    harness = unlimited_harness
     users = [harness.user(4100 + n, f"Пациент {n}") for n in range(12)]
     patients = [PETROV, SIDOROVA]
     for n, user in enumerate(users):
@@ -350,8 +364,9 @@ async def test_a_foreign_reminder_button_reveals_and_changes_nothing(
 
 
 async def test_sending_reminders_does_not_hold_up_patients(
-    harness: BotHarness, clock: ManualClock
+    unlimited_harness: BotHarness, clock: ManualClock
 ) -> None:
+    harness = unlimited_harness
     users = [harness.user(4200 + n, f"Пациент {n}") for n in range(4)]
     for n, user in enumerate(users):
         await book(
@@ -436,8 +451,10 @@ async def test_a_patient_who_unblocks_the_bot_and_books_again_is_reminded(
     await run(harness, clock, at(2, 8, 0))
     assert reminders_of(user) == []
     # Writing to the bot again unblocks it (Telegram's «Restart»), then a new booking.
-    await book(user, PETROV, day="вт 08.12 · 08:00–12:00", time="10:00", consent=False)
-    await run(harness, clock, at(7, 10, 0))
+    await book(
+        user, PETROV, day="ср 09.12 · 08:00–20:00", time="10:00", consent=False, surgeon=True
+    )
+    await run(harness, clock, at(8, 10, 0))
     assert len(reminders_of(user)) == 1
 
 

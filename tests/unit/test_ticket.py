@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from io import BytesIO
 
 import pytest
-from pypdf import PdfReader
+import segno
+from pypdf import PageObject, PdfReader
 
 from bot.services import ticket
-from bot.services.ticket import TicketData, render_ticket, render_ticket_pdf
+from bot.services.ticket import TicketData, render_ticket, render_ticket_pdf, ticket_qr
 
 LONG = TicketData(
     ticket_number="А-0042",
@@ -221,3 +222,126 @@ def test_font_files_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     info = ticket._font_files.cache_info()
     assert (info.misses, info.hits) == (1, 1)
     assert "Талон" in _read(second)[1]
+
+
+# ---- QR code -------------------------------------------------------------------------------
+
+SHORT = dataclasses.replace(LONG, ticket_number="K7M2-QX9P")
+MM = 72 / 25.4  # PDF points per millimetre
+QUIET_ZONE = 4  # modules; the minimum ISO/IEC 18004 asks for
+
+
+def _modules(reader: PdfReader) -> list[list[bool]]:
+    """The embedded QR image read back as a grid of dark modules, quiet zone included."""
+    (page,) = reader.pages
+    (image,) = page.images
+    picture = image.image
+    assert picture is not None
+    gray = picture.convert("L")
+    width, height = gray.size
+    assert width == height
+    pixels = gray.tobytes()  # one byte per pixel, row by row
+    side = int(ticket_qr(SHORT.ticket_number).symbol_size(border=QUIET_ZONE)[0])
+    assert width % side == 0, "every module must be a whole number of pixels"
+    step = width // side
+
+    def dark(row: int, col: int) -> bool:
+        y, x = row * step + step // 2, col * step + step // 2
+        return pixels[y * width + x] < 128
+
+    return [[dark(row, col) for col in range(side)] for row in range(side)]
+
+
+def _expected_modules(qr: segno.QRCode) -> list[list[bool]]:
+    return [[bool(bit) for bit in row] for row in qr.matrix_iter(border=QUIET_ZONE)]
+
+
+def _image_placement(page: PageObject) -> tuple[float, float, float, float]:
+    """(width, height, x, y) in points of the only image drawn on the page."""
+    content = page.get_contents()
+    assert content is not None
+    found = re.findall(rb"([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm /I\d+ Do", content.get_data())
+    assert len(found) == 1
+    width, height, x, y = (float(value) for value in found[0])
+    return width, height, x, y
+
+
+@pytest.fixture(scope="module")
+def short_ticket() -> PdfReader:
+    return PdfReader(BytesIO(render_ticket_pdf(SHORT)))
+
+
+def test_qr_holds_only_the_ticket_number() -> None:
+    qr = ticket_qr("K7M2-QX9P")
+    assert qr.designator == "1-H"
+    assert qr.mode == "alphanumeric"
+    assert not qr.is_micro
+    # The same symbol as a QR code of the bare ticket number: no name, no date, no OMS number.
+    assert qr == segno.make_qr("K7M2-QX9P", error="h")
+    assert qr != segno.make_qr(f"K7M2-QX9P {LONG.patient_full_name}", error="h")
+
+
+def test_qr_error_correction_is_at_least_m() -> None:
+    for number in ("K7M2-QX9P", "А-0042", "X" * 16):
+        assert ticket_qr(number).error in {"M", "Q", "H"}
+
+
+def test_ticket_with_qr_is_still_one_page_with_every_field(short_ticket: PdfReader) -> None:
+    assert len(short_ticket.pages) == 1
+    text = _squash(short_ticket.pages[0].extract_text())
+    for expected in (
+        "№ K7M2-QX9P",
+        LONG.organization_name,
+        LONG.organization_address,
+        LONG.doctor_full_name,
+        LONG.service_name,
+        LONG.patient_full_name,
+        "четверг, 3 декабря 2026 г., 08:20",
+        "Талон выдан: 1 декабря 2026 г., 14:05",
+    ):
+        assert _squash(expected) in text
+
+
+def test_qr_image_is_the_ticket_numbers_symbol(short_ticket: PdfReader) -> None:
+    assert _modules(short_ticket) == _expected_modules(segno.make_qr("K7M2-QX9P", error="h"))
+
+
+def test_qr_has_a_quiet_zone(short_ticket: PdfReader) -> None:
+    grid = _modules(short_ticket)
+    side = len(grid)
+    for index in range(QUIET_ZONE):
+        for line in (grid[index], grid[side - 1 - index]):
+            assert not any(line)
+        for row in grid:
+            assert not row[index]
+            assert not row[side - 1 - index]
+
+
+def test_qr_is_printed_large_enough_next_to_the_number(short_ticket: PdfReader) -> None:
+    page = short_ticket.pages[0]
+    width, height, x, y = _image_placement(page)
+    assert width == height
+    assert 30 * MM <= width <= 35 * MM
+    box = page.mediabox
+    assert 0 <= x <= float(box.width) - width
+    assert 0 <= y <= float(box.height) - height
+
+    number_baselines: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if "K7M2-QX9P" in text:
+            number_baselines.append(tm[5])
+
+    page.extract_text(visitor_text=visit)
+    (baseline,) = number_baselines
+    assert y <= baseline <= y + height
+
+
+def test_qr_of_a_cyrillic_number_is_embedded_too(long_ticket: tuple[PdfReader, str]) -> None:
+    reader, _ = long_ticket
+    (page,) = reader.pages
+    (image,) = page.images
+    picture = image.image
+    assert picture is not None
+    expected = ticket_qr(LONG.ticket_number).symbol_size(scale=10, border=QUIET_ZONE)
+    assert picture.size == expected

@@ -1,0 +1,244 @@
+"""Calendar files (.ics) for a booking: the visit to add to a calendar, and its cancellation.
+
+The files say where and when, with whom and which ticket; never who the patient is (no name,
+no OMS policy number): they are forwarded, synced to cloud calendars and shown on lock screens.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from icalendar import Alarm, Calendar, Event, Timezone
+
+__all__ = ["PRODID", "booking_cancellation", "booking_event"]
+
+PRODID: Final = "-//Talon//Talon booking bot//RU"
+_REMIND_BEFORE: Final = timedelta(hours=2)
+_ARRIVE_EARLY: Final = "Приходите за 10–15 минут до приёма."
+
+
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    uid: str
+    ticket_number: str
+    starts_at: datetime
+    ends_at: datetime
+    zone: ZoneInfo
+    organization_name: str
+    organization_address: str
+    organization_phone: str
+    doctor_full_name: str
+    doctor_position: str
+    service_name: str
+    sequence: int
+    now: datetime
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone: {name!r}") from exc
+
+
+def _visit(
+    *,
+    uid: str,
+    ticket_number: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    tz_name: str,
+    organization_name: str,
+    organization_address: str,
+    organization_phone: str,
+    doctor_full_name: str,
+    doctor_position: str,
+    service_name: str,
+    sequence: int,
+    now: datetime,
+) -> _Visit:
+    # A naive datetime would be read in the server's zone and move the visit by hours.
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at), ("now", now)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware")
+    if ends_at <= starts_at:
+        raise ValueError("ends_at must be after starts_at")
+    if not uid.strip():
+        raise ValueError("uid must not be empty")
+    if sequence < 0:
+        raise ValueError("sequence must not be negative")
+    zone = _zone(tz_name)
+    return _Visit(
+        uid=uid,
+        ticket_number=ticket_number,
+        starts_at=starts_at.astimezone(zone),
+        ends_at=ends_at.astimezone(zone),
+        zone=zone,
+        organization_name=organization_name,
+        organization_address=organization_address,
+        organization_phone=organization_phone,
+        doctor_full_name=doctor_full_name,
+        doctor_position=doctor_position,
+        service_name=service_name,
+        sequence=sequence,
+        now=now.astimezone(UTC),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone(zone_key: str, tzid: str, first_year: int, last_year: int) -> Timezone:
+    # Building a VTIMEZONE walks the zone's transitions (~10 ms); the component is only ever
+    # serialized, never handed out or changed, so one object can serve every file.
+    return Timezone.from_tzinfo(
+        ZoneInfo(zone_key),
+        tzid=tzid,
+        first_date=date(first_year, 1, 1),
+        last_date=date(last_year, 1, 1),
+    )
+
+
+def _calendar(method: str, visit: _Visit, event: Event) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    # RFC 5545 wants a VTIMEZONE for every TZID used, with the same TZID. A UTC zone is
+    # written as "...Z" with no TZID, and then there is nothing to describe.
+    tzid = event["DTSTART"].params.get("TZID")
+    if tzid:
+        # From the year before the visit to a year past it: the visit, its reminder and a
+        # calendar's view around them, with the DST rules where the zone has any.
+        calendar.add_component(
+            _vtimezone(visit.zone.key, tzid, visit.starts_at.year - 1, visit.ends_at.year + 2)
+        )
+    calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def _event(visit: _Visit, *, summary: str, description: str, status: str) -> Event:
+    event = Event()
+    event.add("uid", visit.uid)
+    event.add("dtstamp", visit.now)
+    event.add("dtstart", visit.starts_at)
+    event.add("dtend", visit.ends_at)
+    event.add("sequence", visit.sequence)
+    event.add("status", status)
+    event.add("summary", summary)
+    event.add("location", f"{visit.organization_name}, {visit.organization_address}")
+    event.add("description", description)
+    return event
+
+
+def _summary(visit: _Visit) -> str:
+    return f"Приём: {visit.service_name} — {visit.doctor_full_name}"
+
+
+def booking_event(
+    *,
+    uid: str,
+    ticket_number: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    tz_name: str,
+    organization_name: str,
+    organization_address: str,
+    organization_phone: str,
+    doctor_full_name: str,
+    doctor_position: str,
+    service_name: str,
+    sequence: int = 0,
+    now: datetime,
+) -> bytes:
+    """The visit as an .ics file (METHOD:PUBLISH) with a reminder two hours before.
+
+    `uid` must be stable per booking (e.g. f"booking-{id}@talon") and `sequence` raised on
+    every change (a move), so that a calendar updates the event it already has.
+    """
+    visit = _visit(
+        uid=uid,
+        ticket_number=ticket_number,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        tz_name=tz_name,
+        organization_name=organization_name,
+        organization_address=organization_address,
+        organization_phone=organization_phone,
+        doctor_full_name=doctor_full_name,
+        doctor_position=doctor_position,
+        service_name=service_name,
+        sequence=sequence,
+        now=now,
+    )
+    summary = _summary(visit)
+    description = "\n".join(
+        (
+            f"{visit.doctor_position}: {visit.doctor_full_name}",
+            f"Талон № {visit.ticket_number}",
+            f"Телефон: {visit.organization_phone}",
+            _ARRIVE_EARLY,
+        )
+    )
+    event = _event(visit, summary=summary, description=description, status="CONFIRMED")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -_REMIND_BEFORE)
+    alarm.add("description", summary)
+    event.add_component(alarm)
+    return _calendar("PUBLISH", visit, event)
+
+
+def booking_cancellation(
+    *,
+    uid: str,
+    ticket_number: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    tz_name: str,
+    organization_name: str,
+    organization_address: str,
+    organization_phone: str,
+    doctor_full_name: str,
+    doctor_position: str,
+    service_name: str,
+    sequence: int,
+    now: datetime,
+) -> bytes:
+    """The cancellation of the event `booking_event` made (METHOD:CANCEL, STATUS:CANCELLED).
+
+    Same `uid` as the event; `sequence` must be greater than the last one sent.
+    """
+    visit = _visit(
+        uid=uid,
+        ticket_number=ticket_number,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        tz_name=tz_name,
+        organization_name=organization_name,
+        organization_address=organization_address,
+        organization_phone=organization_phone,
+        doctor_full_name=doctor_full_name,
+        doctor_position=doctor_position,
+        service_name=service_name,
+        sequence=sequence,
+        now=now,
+    )
+    description = "\n".join(
+        (
+            f"Запись отменена. Талон № {visit.ticket_number} недействителен.",
+            f"{visit.doctor_position}: {visit.doctor_full_name}",
+            f"Телефон: {visit.organization_phone}",
+        )
+    )
+    event = _event(
+        visit,
+        summary=f"Отменено — {_summary(visit)}",
+        description=description,
+        status="CANCELLED",
+    )
+    return _calendar("CANCEL", visit, event)

@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from icalendar import Calendar, Component
+
+from bot.services.calendar import PRODID, booking_cancellation, booking_event
+
+BOOKING: dict[str, Any] = {
+    "uid": "booking-42@talon",
+    "ticket_number": "K7M2-QX9P",
+    # 03:20 UTC is 08:20 in Yekaterinburg (UTC+5 all year).
+    "starts_at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC),
+    "ends_at": datetime(2026, 12, 3, 3, 40, tzinfo=UTC),
+    "tz_name": "Asia/Yekaterinburg",
+    "organization_name": "ГБУЗ СО «Городская поликлиника № 3»",
+    "organization_address": (
+        "г. Екатеринбург, ул. Академика Королёва, д. 28; корп. 1, стр. 2, "
+        "регистратура на первом этаже, вход со стороны двора"
+    ),
+    "organization_phone": "+7 (343) 123-45-67",
+    "doctor_full_name": "Римская-Корсакова Анна-Мария Вячеславовна",
+    "doctor_position": "Врач-оториноларинголог",
+    "service_name": "Первичный приём врача-оториноларинголога",
+}
+NOW = datetime(2026, 12, 1, 14, 5, tzinfo=timezone(timedelta(hours=5)))
+
+
+def _parse(data: bytes) -> Calendar:
+    calendar = Calendar.from_ical(data)
+    assert isinstance(calendar, Calendar)
+    return calendar
+
+
+def _event(calendar: Calendar) -> Component:
+    (event,) = calendar.walk("VEVENT")
+    return event
+
+
+def _lines(data: bytes) -> list[str]:
+    assert data.endswith(b"\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    return data.decode("utf-8").split("\r\n")[:-1]
+
+
+@pytest.fixture(scope="module")
+def published() -> bytes:
+    return booking_event(**BOOKING, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def cancelled() -> bytes:
+    return booking_cancellation(**BOOKING, sequence=1, now=NOW)
+
+
+def test_calendar_header(published: bytes) -> None:
+    calendar = _parse(published)
+    assert calendar.name == "VCALENDAR"
+    assert str(calendar["PRODID"]) == "-//Talon//Talon booking bot//RU" == PRODID
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    lines = _lines(published)
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
+
+
+def test_one_confirmed_event_with_the_booking_uid(published: bytes) -> None:
+    calendar = _parse(published)
+    event = _event(calendar)
+    assert str(event["UID"]) == "booking-42@talon"
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert event.decoded("SEQUENCE") == 0
+    assert len(calendar.walk("VEVENT")) == 1
+
+
+def test_uid_is_stable_and_the_file_deterministic() -> None:
+    first = booking_event(**BOOKING, now=NOW)
+    assert booking_event(**BOOKING, now=NOW) == first
+    day = timedelta(days=1)
+    moved = booking_event(
+        **{**BOOKING, "starts_at": BOOKING["starts_at"] + day, "ends_at": BOOKING["ends_at"] + day},
+        sequence=1,
+        now=NOW + timedelta(hours=1),
+    )
+    assert str(_event(_parse(moved))["UID"]) == str(_event(_parse(first))["UID"])
+    assert _event(_parse(moved)).decoded("SEQUENCE") == 1
+
+
+def test_start_and_end_are_in_the_organization_zone(published: bytes) -> None:
+    event = _event(_parse(published))
+    assert event["DTSTART"].params["TZID"] == "Asia/Yekaterinburg"
+    assert event["DTEND"].params["TZID"] == "Asia/Yekaterinburg"
+    lines = _lines(published)
+    assert "DTSTART;TZID=Asia/Yekaterinburg:20261203T082000" in lines
+    assert "DTEND;TZID=Asia/Yekaterinburg:20261203T084000" in lines
+    start = event.decoded("DTSTART")
+    assert (start.hour, start.minute) == (8, 20)
+    assert start.utcoffset() == timedelta(hours=5)
+    assert start == BOOKING["starts_at"]
+    assert event.decoded("DTEND") == BOOKING["ends_at"]
+
+
+def test_dtstamp_is_now_in_utc(published: bytes) -> None:
+    assert "DTSTAMP:20261201T090500Z" in _lines(published)
+    assert _event(_parse(published)).decoded("DTSTAMP") == NOW
+
+
+def test_vtimezone_describes_the_zone_before_the_event(published: bytes) -> None:
+    calendar = _parse(published)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "Asia/Yekaterinburg"
+    offsets = {sub.decoded("TZOFFSETTO") for sub in zone.subcomponents if sub.name == "STANDARD"}
+    assert offsets == {timedelta(hours=5)}
+    lines = _lines(published)
+    assert lines.index("BEGIN:VTIMEZONE") < lines.index("BEGIN:VEVENT")
+
+
+@pytest.mark.parametrize(
+    ("zone", "starts_at", "wall_time"),
+    [
+        ("Europe/Moscow", datetime(2026, 12, 3, 5, 20, tzinfo=UTC), "20261203T082000"),
+        ("Asia/Vladivostok", datetime(2026, 12, 31, 20, 30, tzinfo=UTC), "20270101T063000"),
+        # Summer time: 09:00 UTC is 05:00 EDT; the VTIMEZONE must carry the DST rules.
+        ("America/New_York", datetime(2026, 6, 1, 9, 0, tzinfo=UTC), "20260601T050000"),
+        ("Asia/Kolkata", datetime(2026, 6, 1, 9, 0, tzinfo=UTC), "20260601T143000"),
+    ],
+)
+def test_other_zones_round_trip(zone: str, starts_at: datetime, wall_time: str) -> None:
+    data = booking_event(
+        **{
+            **BOOKING,
+            "tz_name": zone,
+            "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(minutes=20),
+        },
+        now=NOW,
+    )
+    assert f"DTSTART;TZID={zone}:{wall_time}" in _lines(data)
+    calendar = _parse(data)
+    (vtimezone,) = calendar.walk("VTIMEZONE")
+    assert str(vtimezone["TZID"]) == zone
+    assert _event(calendar).decoded("DTSTART") == starts_at
+
+
+def test_new_york_vtimezone_has_daylight_time() -> None:
+    starts_at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    data = booking_event(
+        **{
+            **BOOKING,
+            "tz_name": "America/New_York",
+            "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(minutes=20),
+        },
+        now=NOW,
+    )
+    (vtimezone,) = _parse(data).walk("VTIMEZONE")
+    daylight = [sub for sub in vtimezone.subcomponents if sub.name == "DAYLIGHT"]
+    assert daylight
+    assert {sub.decoded("TZOFFSETTO") for sub in daylight} == {timedelta(hours=-4)}
+
+
+def test_utc_zone_needs_no_vtimezone() -> None:
+    data = booking_event(**{**BOOKING, "tz_name": "UTC"}, now=NOW)
+    assert "DTSTART:20261203T032000Z" in _lines(data)
+    assert not _parse(data).walk("VTIMEZONE")
+
+
+def test_summary_location_and_description_keep_cyrillic(published: bytes) -> None:
+    event = _event(_parse(published))
+    assert str(event["SUMMARY"]) == (
+        "Приём: Первичный приём врача-оториноларинголога — "
+        "Римская-Корсакова Анна-Мария Вячеславовна"
+    )
+    assert str(event["LOCATION"]) == (
+        f"{BOOKING['organization_name']}, {BOOKING['organization_address']}"
+    )
+    description = str(event["DESCRIPTION"])
+    assert "Врач-оториноларинголог: Римская-Корсакова Анна-Мария Вячеславовна" in description
+    assert "K7M2-QX9P" in description
+    assert "+7 (343) 123-45-67" in description
+
+
+def test_commas_and_semicolons_are_escaped_and_survive(published: bytes) -> None:
+    raw = published.decode("utf-8")
+    assert "Екатеринбург\\, ул." in raw
+    assert "д. 28\\; корп. 1" in raw
+    location = str(_event(_parse(published))["LOCATION"])
+    assert "г. Екатеринбург, ул. Академика Королёва, д. 28; корп. 1, стр. 2," in location
+
+
+def test_long_lines_are_folded_to_75_octets(published: bytes) -> None:
+    lines = _lines(published)
+    assert all(len(line.encode("utf-8")) <= 75 for line in lines)
+    assert any(line.startswith(" ") for line in lines), "the long LOCATION must be folded"
+
+
+def test_display_alarm_two_hours_before(published: bytes) -> None:
+    (alarm,) = _event(_parse(published)).walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY"
+    assert alarm.decoded("TRIGGER") == timedelta(hours=-2)
+    assert alarm["TRIGGER"].params.get("RELATED", "START") == "START"
+    assert "Римская-Корсакова" in str(alarm["DESCRIPTION"])
+
+
+def test_only_the_listed_properties_no_patient_data(published: bytes) -> None:
+    event = _event(_parse(published))
+    assert set(event) == {
+        "UID",
+        "DTSTAMP",
+        "DTSTART",
+        "DTEND",
+        "SEQUENCE",
+        "STATUS",
+        "SUMMARY",
+        "LOCATION",
+        "DESCRIPTION",
+    }
+    for word in ("ATTENDEE", "ORGANIZER", "CONTACT", "ОМС", "Пациент"):
+        assert word not in published.decode("utf-8")
+
+
+def test_sequence_is_written_as_given() -> None:
+    data = booking_event(**BOOKING, sequence=3, now=NOW)
+    assert "SEQUENCE:3" in _lines(data)
+
+
+def test_cancellation(published: bytes, cancelled: bytes) -> None:
+    calendar = _parse(cancelled)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(calendar["PRODID"]) == PRODID
+    event = _event(calendar)
+    assert str(event["UID"]) == str(_event(_parse(published))["UID"]) == "booking-42@talon"
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert event.decoded("SEQUENCE") == 1
+    assert event.decoded("DTSTART") == BOOKING["starts_at"]
+    assert "DTSTART;TZID=Asia/Yekaterinburg:20261203T082000" in _lines(cancelled)
+    assert calendar.walk("VTIMEZONE")
+    assert not event.walk("VALARM")
+    assert "Отменено" in str(event["SUMMARY"])
+    assert "K7M2-QX9P" in str(event["DESCRIPTION"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"starts_at": datetime(2026, 12, 3, 8, 20)}, "starts_at"),
+        ({"ends_at": datetime(2026, 12, 3, 8, 40)}, "ends_at"),
+        ({"ends_at": BOOKING["starts_at"]}, "after"),
+        ({"tz_name": "Mars/Olympus_Mons"}, "time zone"),
+        ({"uid": " "}, "uid"),
+    ],
+)
+def test_bad_input_is_rejected(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        booking_event(**{**BOOKING, **change}, now=NOW)
+    with pytest.raises(ValueError, match=message):
+        booking_cancellation(**{**BOOKING, **change}, sequence=1, now=NOW)
+
+
+def test_naive_now_and_negative_sequence_are_rejected() -> None:
+    with pytest.raises(ValueError, match="now"):
+        booking_event(**BOOKING, now=datetime(2026, 12, 1, 9, 5))
+    with pytest.raises(ValueError, match="sequence"):
+        booking_cancellation(**BOOKING, sequence=-1, now=NOW)
