@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
-from bot.handlers import booking, errors, fallback, identify, reminders, start
+from bot.handlers import account, booking, errors, fallback, identify, reminders, start
 from bot.middlewares import DbSessionMiddleware
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 COMMANDS = [
     BotCommand(command="start", description="Записаться к врачу"),
+    BotCommand(command="my", description="Мои записи"),
+    BotCommand(command="forget", description="Отозвать согласие"),
     BotCommand(command="help", description="Справка"),
 ]
 # Leaves room for the consent heading inside Telegram's 4096-character message limit.
@@ -79,6 +81,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         errors.create_router(),
         start.create_router(),
         reminders.create_router(),
+        account.create_router(),
         identify.create_router(),
         booking.create_router(),
         fallback.create_router(),

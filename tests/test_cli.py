@@ -407,7 +407,7 @@ load_when_empty = true
         demo = tomllib.loads(Settings().demo.file.read_text(encoding="utf-8"))
         short_names = {org["short_name"] for org in demo["organizations"]}
         buttons = [button["text"] for row in reply.inline_keyboard for button in row]
-        assert sorted(buttons) == sorted(short_names)
+        assert sorted(buttons) == sorted([*short_names, "Мои записи"])
         assert reply.text
         registered = [c["command"] for commands in server.commands.values() for c in commands]
         assert "start" in registered

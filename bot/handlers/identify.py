@@ -11,15 +11,17 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
 from bot.filters import InSession
 from bot.handlers import screens
+from bot.handlers.documents import send_ticket
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
+from bot.services.accounts import is_remembered
 from bot.services.attempts import identify
 from bot.services.booking import (
     LimitReachedError,
@@ -34,7 +36,6 @@ from bot.services.identity import (
     normalize_oms,
     parse_birth_date,
 )
-from bot.services.ticket import render_ticket
 from bot.states import BookingFlow
 
 logger = logging.getLogger(__name__)
@@ -291,18 +292,18 @@ async def book_for_identified(
     await state.clear()
     logger.info("booking %s made for telegram user %s", booking.id, chat_id)
     ticket = await load_ticket(session, booking_id=booking.id, now=now)
+    remembered = await is_remembered(
+        session, telegram_user_id=chat_id, patient_id=booking.patient_id
+    )
     await screens.show(
-        target, screens.Screen(texts.BOOKED.format(details=texts.ticket_details(ticket)))
+        target,
+        screens.Screen(
+            texts.BOOKED.format(details=texts.ticket_details(ticket)),
+            None if remembered else kb.remember(booking.id),
+        ),
     )
-    pdf = await render_ticket(ticket)
-    bot = target.bot
-    assert bot is not None
-    await bot.send_document(
-        chat_id,
-        BufferedInputFile(pdf, filename=f"talon-{ticket.ticket_number}.pdf"),
-        caption=texts.TICKET_CAPTION.format(ticket=ticket.ticket_number),
-        reply_markup=kb.start_only(),
-    )
+    assert target.bot is not None
+    await send_ticket(target.bot, chat_id, ticket, markup=kb.start_only())
 
 
 def create_router() -> Router:

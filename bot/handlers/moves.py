@@ -6,23 +6,24 @@ import logging
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
 from bot.handlers import screens
+from bot.handlers.documents import send_calendar, send_ticket
 from bot.handlers.identify import show_times_again
 from bot.keyboards import booking as kb
 from bot.services.booking import (
     LimitReachedError,
     NotChangeableError,
     SlotUnavailableError,
+    booking_calendar,
     load_ticket,
     move_booking,
 )
 from bot.services.clock import Clock
-from bot.services.ticket import TicketData, render_ticket
 from bot.states import BookingFlow
 
 logger = logging.getLogger(__name__)
@@ -111,15 +112,7 @@ async def move_to_slot(
     await screens.show(
         query, screens.Screen(texts.MOVED.format(details=texts.ticket_details(ticket)))
     )
-    await send_ticket(query, ticket)
-
-
-async def send_ticket(query: CallbackQuery, ticket: TicketData) -> None:
-    pdf = await render_ticket(ticket)
     assert query.bot is not None
-    await query.bot.send_document(
-        query.from_user.id,
-        BufferedInputFile(pdf, filename=f"talon-{ticket.ticket_number}.pdf"),
-        caption=texts.TICKET_CAPTION.format(ticket=ticket.ticket_number),
-        reply_markup=kb.start_only(),
-    )
+    ics = await booking_calendar(session, booking_id=booking.id, now=now)
+    await send_calendar(query.bot, query.from_user.id, ics, ticket_number=ticket.ticket_number)
+    await send_ticket(query.bot, query.from_user.id, ticket, markup=kb.start_only())

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.config import Settings
 from bot.handlers import screens
+from bot.handlers.documents import send_calendar
 from bot.handlers.moves import start_move
 from bot.keyboards import booking as kb
 from bot.keyboards import reminders as reminder_kb
 from bot.keyboards.callbacks import ReminderAction
 from bot.services.booking import (
     NotChangeableError,
+    booking_calendar,
     cancel_booking,
     changeable_booking,
     confirm_booking,
@@ -80,6 +82,13 @@ async def on_reminder_action(
                         texts.CANCELLED.format(details=texts.ticket_details(ticket)),
                         kb.start_only(),
                     ),
+                )
+                assert query.bot is not None
+                ics = await booking_calendar(
+                    session, booking_id=booking_id, now=now, cancelled=True
+                )
+                await send_calendar(
+                    query.bot, user_id, ics, ticket_number=ticket.ticket_number, cancelled=True
                 )
             case "xn":
                 await query.answer()

@@ -14,16 +14,19 @@ from bot.keyboards.callbacks import (
     DayPick,
     DoctorPick,
     IdentityStep,
+    MyBookings,
     OrgList,
     OrgPick,
     PageInfo,
+    PatientPick,
+    RememberPatient,
     ServicePick,
     SlotPick,
     TakenSlot,
     ToStart,
 )
 from bot.services.slots import DayView, SlotView
-from db.models import Doctor, Organization, Service
+from db.models import Doctor, Organization, Patient, Service
 
 DAYS_PER_ROW = 2
 LIST_PAGE_SIZE = 8
@@ -103,9 +106,13 @@ def organizations(sid: str, orgs: Sequence[Organization], *, page: int = 0) -> I
         for org in orgs
     ]
     # The start screen is the top: no «Назад», and «В начало» would only repeat it.
-    return _list(
+    markup = _list(
         sid, buttons, page=page, goto=lambda p: OrgList(s=sid, page=p).pack(), back=None, nav=False
     )
+    markup.inline_keyboard.append(
+        [InlineKeyboardButton(text=texts.BTN_MY_BOOKINGS, callback_data=MyBookings().pack())]
+    )
+    return markup
 
 
 def services(
@@ -247,3 +254,35 @@ def login_failed(sid: str) -> InlineKeyboardMarkup:
             [_start_button()],
         ]
     )
+
+
+def remember(booking_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=texts.BTN_REMEMBER, callback_data=RememberPatient(b=booking_id).pack()
+                )
+            ]
+        ]
+    )
+
+
+def who_is_patient(sid: str, patients: Sequence[Patient], *, back: str) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=patient.full_name, callback_data=PatientPick(s=sid, p=patient.id).pack()
+            )
+        ]
+        for patient in patients
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=texts.BTN_OTHER_PATIENT, callback_data=PatientPick(s=sid, p=0).pack()
+            )
+        ]
+    )
+    rows.append(_nav_row(back))
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -84,3 +84,40 @@ class ReminderAction(CallbackData, prefix="rm"):
     b: Id
     sl: Id
     a: Annotated[str, Field(pattern="^(ok|x|mv|xy|xn)$")]
+
+
+class MyBookings(CallbackData, prefix="my"):
+    pass
+
+
+class MyBooking(CallbackData, prefix="mb"):
+    """An action on one of the account's bookings; ownership is checked on every press."""
+
+    b: Id
+    sl: Id
+    a: Annotated[str, Field(pattern="^(show|pdf|ics|mv|x|xy)$")]
+
+
+class RememberPatient(CallbackData, prefix="rp"):
+    """Offered under a booking just made: remembers that booking's patient."""
+
+    b: Id
+
+
+class MyPatients(CallbackData, prefix="pl"):
+    pass
+
+
+class ForgetPatient(CallbackData, prefix="fp"):
+    p: Id
+
+
+class PatientPick(CallbackData, prefix="pp"):
+    """Who the booking is for: a remembered patient, or 0 for someone else (the prompts)."""
+
+    s: str
+    p: Annotated[int, Field(ge=0, lt=2**31)]
+
+
+class Withdraw(CallbackData, prefix="wd"):
+    ok: bool

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.services import calendar
 from bot.services.reminder_plan import ReminderPolicy
 from bot.services.reminders import Visit, cancel_for_booking, mark_reachable, plan_rows
 from bot.services.ticket import TicketData
@@ -413,4 +414,38 @@ async def load_ticket(session: AsyncSession, *, booking_id: int, now: datetime) 
         starts_at=booking.slot.starts_at,
         timezone=org.timezone,
         issued_at=now,
+    )
+
+
+async def booking_calendar(
+    session: AsyncSession, *, booking_id: int, now: datetime, cancelled: bool = False
+) -> bytes:
+    """The booking's .ics: the event, or (after a cancellation) its CANCEL with the same UID."""
+    booking = await session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            selectinload(Booking.service).selectinload(Service.organization),
+            selectinload(Booking.slot).selectinload(Slot.doctor),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if booking is None:
+        raise BookingError(f"booking {booking_id} not found")
+    org = booking.service.organization
+    make = calendar.booking_cancellation if cancelled else calendar.booking_event
+    return make(
+        uid=f"booking-{booking.id}@talon",
+        ticket_number=booking.ticket_number,
+        starts_at=booking.slot.starts_at,
+        ends_at=booking.slot.ends_at,
+        tz_name=org.timezone,
+        organization_name=org.name,
+        organization_address=org.address,
+        organization_phone=org.phone,
+        doctor_full_name=booking.slot.doctor.full_name,
+        doctor_position=booking.slot.doctor.position,
+        service_name=booking.service.name,
+        sequence=booking.revision,
+        now=now,
     )

@@ -20,7 +20,7 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
     user = harness.user(1001, "Пётр")
     await user.send("/start")
     assert "Выберите медицинскую организацию" in user.last_bot_message.text
-    assert user.buttons() == [["Поликлиника № 1"], ["Поликлиника № 2"]]
+    assert user.buttons() == [["Поликлиника № 1"], ["Поликлиника № 2"], ["Мои записи"]]
 
     await user.click(ORG)
     assert user.buttons() == [["Приём терапевта"], ["Приём хирурга"], ["Назад", "В начало"]]
@@ -137,7 +137,7 @@ async def test_declining_consent_stores_nothing_and_returns_to_start(harness: Bo
     message = user.last_bot_message
     assert "Вы отказались" in message.text
     assert "Выберите медицинскую организацию" in message.text
-    assert user.buttons(message) == [["Поликлиника № 1"], ["Поликлиника № 2"]]
+    assert user.buttons(message) == [["Поликлиника № 1"], ["Поликлиника № 2"], ["Мои записи"]]
     assert await count(harness, Consent.id) == 0
     assert await count(harness, Booking.id) == 0
     # The patient can still go on from the start.

@@ -286,12 +286,13 @@ async def test_long_lists_of_organizations_are_paged(harness: BotHarness) -> Non
     user = harness.user(3012, "Пётр")
     await user.send("/start")
     rows = user.buttons()
-    assert len(rows) == 9  # eight organizations and the paging row
-    assert rows[-1] == ["Стр. 1 из 3", "Позже ▶"]
+    assert len(rows) == 10  # eight organizations, the paging row, «Мои записи»
+    assert rows[-2] == ["Стр. 1 из 3", "Позже ▶"]
+    assert rows[-1] == ["Мои записи"]
     await user.click("Позже ▶")
     await user.click("Позже ▶")
-    assert user.buttons()[-1] == ["◀ Раньше", "Стр. 3 из 3"]
-    last_page = [row[0] for row in user.buttons()[:-1]]
+    assert user.buttons()[-2] == ["◀ Раньше", "Стр. 3 из 3"]
+    last_page = [row[0] for row in user.buttons()[:-2]]
     assert len(last_page) == 22 - 16
     await user.click(last_page[-1])
     assert "Выберите услугу" in user.last_bot_message.text or "нет услуг" in (

@@ -145,7 +145,10 @@ async def test_confirm_and_cancel_from_the_reminder(
     assert "сохранена" in user.last_bot_message.text
     await user.click("Отменить запись")
     await user.click("Да, отменить")
-    assert "Запись отменена" in user.last_bot_message.text
+    assert "Запись отменена" in user.bot_messages[-2].text
+    cancellation = user.last_bot_message.document
+    assert cancellation is not None
+    assert cancellation.file_name.endswith("-cancel.ics")
 
     # The slot is free at once: another patient takes it.
     other = harness.user(4005, "Мария")
@@ -175,9 +178,13 @@ async def test_move_from_the_reminder_moves_the_booking_and_sends_a_new_ticket(
     assert "Перенос записи" in user.last_bot_message.text
     await user.click("вт 08.12 · 08:00–12:00")
     await user.click("10:00")
-    assert "Запись перенесена" in user.bot_messages[-2].text
-    assert "8 декабря 2026 г., 10:00" in user.bot_messages[-2].text
-    assert len(user.documents) == tickets_before + 1
+    moved = user.bot_messages[-3]
+    assert "Запись перенесена" in moved.text
+    assert "8 декабря 2026 г., 10:00" in moved.text
+    # The new calendar event and the new ticket.
+    assert len(user.documents) == tickets_before + 2
+    assert user.documents[-2].document.file_name.endswith(".ics")
+    assert user.documents[-1].document.file_name.endswith(".pdf")
 
     async with harness.database.sessions() as session:
         booking = await session.scalar(select(Booking))
@@ -401,7 +408,7 @@ async def test_moving_within_the_same_morning_plans_the_new_reminder(
     await user.click("Перенести", message_id=reminder.message_id)
     await user.click(THURSDAY)
     await user.click("08:30")
-    assert "Запись перенесена" in user.bot_messages[-2].text
+    assert "Запись перенесена" in user.bot_messages[-3].text
     await user.click("В начало")
     await user.click("Поликлиника № 1")
     await user.click("Приём терапевта")

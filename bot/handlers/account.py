@@ -1,0 +1,228 @@
+"""«Мои записи», remembered patients and withdrawing consent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.handlers import screens
+from bot.handlers.documents import send_calendar, send_ticket
+from bot.handlers.moves import start_move
+from bot.keyboards import account as kb
+from bot.keyboards import booking as booking_kb
+from bot.keyboards.callbacks import (
+    ForgetPatient,
+    MyBooking,
+    MyBookings,
+    MyPatients,
+    RememberPatient,
+    Withdraw,
+)
+from bot.services import accounts
+from bot.services.booking import (
+    BookingError,
+    NotChangeableError,
+    booking_calendar,
+    cancel_booking,
+    changeable_booking,
+    load_ticket,
+)
+from bot.services.clock import Clock
+from bot.services.dates import local_when
+from bot.texts import esc
+
+
+async def _bookings_screen(
+    session: AsyncSession, *, telegram_user_id: int, clock: Clock
+) -> screens.Screen:
+    bookings = await accounts.upcoming_bookings(
+        session, telegram_user_id=telegram_user_id, now=clock.now()
+    )
+    if not bookings:
+        return screens.Screen(texts.NO_BOOKINGS, kb.my_bookings([]))
+    items = "\n".join(
+        texts.MY_BOOKINGS_ITEM.format(
+            n=n,
+            when=local_when(b.slot.starts_at, b.service.organization.timezone),
+            doctor=esc(b.slot.doctor.short_name),
+            patient=esc(b.patient.full_name),
+        )
+        for n, b in enumerate(bookings, start=1)
+    )
+    return screens.Screen(texts.MY_BOOKINGS.format(items=items), kb.my_bookings(bookings))
+
+
+async def cmd_my(message: Message, session: AsyncSession, clock: Clock) -> None:
+    assert message.from_user is not None
+    await screens.show(
+        message,
+        await _bookings_screen(session, telegram_user_id=message.from_user.id, clock=clock),
+    )
+
+
+async def list_bookings(query: CallbackQuery, session: AsyncSession, clock: Clock) -> None:
+    await query.answer()
+    await screens.show(
+        query, await _bookings_screen(session, telegram_user_id=query.from_user.id, clock=clock)
+    )
+
+
+async def on_booking(
+    query: CallbackQuery,
+    callback_data: MyBooking,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    now, user_id, action = clock.now(), query.from_user.id, callback_data.a
+    bot = query.bot
+    assert bot is not None
+    # Changes stop at the cut-off; looking at the ticket or the calendar file does not.
+    changing = action in ("mv", "x", "xy")
+    try:
+        booking = await changeable_booking(
+            session,
+            booking_id=callback_data.b,
+            slot_id=callback_data.sl,
+            telegram_user_id=user_id,
+            now=now,
+            cutoff=settings.booking.change_cutoff if changing else timedelta(0),
+        )
+        ticket = await load_ticket(session, booking_id=booking.id, now=now)
+        card = texts.BOOKING_CARD.format(details=texts.ticket_details(ticket))
+        match action:
+            case "show":
+                await query.answer()
+                await screens.show(query, screens.Screen(card, kb.booking_card(booking)))
+            case "pdf":
+                await query.answer()
+                await send_ticket(bot, user_id, ticket)
+            case "ics":
+                await query.answer()
+                ics = await booking_calendar(session, booking_id=booking.id, now=now)
+                await send_calendar(bot, user_id, ics, ticket_number=ticket.ticket_number)
+            case "x":
+                await query.answer()
+                await screens.show(
+                    query,
+                    screens.Screen(
+                        texts.ASK_CANCEL.format(details=texts.ticket_details(ticket)),
+                        kb.confirm_cancel(booking),
+                    ),
+                )
+            case "xy":
+                await cancel_booking(
+                    session,
+                    booking_id=booking.id,
+                    slot_id=booking.slot_id,
+                    telegram_user_id=user_id,
+                    now=now,
+                    cutoff=settings.booking.change_cutoff,
+                )
+                await query.answer()
+                await screens.show(
+                    query,
+                    screens.Screen(
+                        texts.CANCELLED.format(details=texts.ticket_details(ticket)),
+                        booking_kb.start_only(),
+                    ),
+                )
+                ics = await booking_calendar(
+                    session, booking_id=booking.id, now=now, cancelled=True
+                )
+                await send_calendar(
+                    bot, user_id, ics, ticket_number=ticket.ticket_number, cancelled=True
+                )
+            case "mv":
+                await query.answer()
+                await start_move(
+                    query,
+                    state=state,
+                    session=session,
+                    booking_id=booking.id,
+                    slot_id=booking.slot_id,
+                    service_id=booking.service_id,
+                    doctor_id=booking.slot.doctor_id,
+                    ticket_number=booking.ticket_number,
+                    clock=clock,
+                    settings=settings,
+                )
+    except NotChangeableError as refusal:
+        await session.rollback()
+        await query.answer(texts.refusal(refusal), show_alert=True)
+
+
+async def remember(
+    query: CallbackQuery, callback_data: RememberPatient, session: AsyncSession, clock: Clock
+) -> None:
+    try:
+        patient = await accounts.remember_from_booking(
+            session,
+            telegram_user_id=query.from_user.id,
+            booking_id=callback_data.b,
+            now=clock.now(),
+        )
+    except BookingError:
+        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        return
+    await query.answer(texts.REMEMBERED.format(name=patient.full_name), show_alert=True)
+    if isinstance(query.message, Message) and query.message.text is not None:
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def _patients_screen(session: AsyncSession, *, telegram_user_id: int) -> screens.Screen:
+    patients = await accounts.remembered_patients(session, telegram_user_id=telegram_user_id)
+    if not patients:
+        return screens.Screen(texts.NO_PATIENTS, kb.my_patients([]))
+    names = "\n".join(f"• {esc(p.full_name)}" for p in patients)
+    return screens.Screen(texts.MY_PATIENTS.format(names=names), kb.my_patients(patients))
+
+
+async def list_patients(query: CallbackQuery, session: AsyncSession) -> None:
+    await query.answer()
+    await screens.show(query, await _patients_screen(session, telegram_user_id=query.from_user.id))
+
+
+async def forget(query: CallbackQuery, callback_data: ForgetPatient, session: AsyncSession) -> None:
+    await accounts.forget_patient(
+        session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
+    )
+    await query.answer(texts.FORGOTTEN_SHORT)
+    await screens.show(query, await _patients_screen(session, telegram_user_id=query.from_user.id))
+
+
+async def cmd_forget(message: Message) -> None:
+    await message.answer(texts.ASK_WITHDRAW, reply_markup=kb.confirm_withdraw())
+
+
+async def withdraw(
+    query: CallbackQuery, callback_data: Withdraw, state: FSMContext, session: AsyncSession
+) -> None:
+    await query.answer()
+    if not callback_data.ok:
+        await screens.show(query, screens.Screen(texts.ASK_WITHDRAW, kb.confirm_withdraw()))
+        return
+    await accounts.withdraw_consent(session, telegram_user_id=query.from_user.id)
+    await state.clear()
+    await screens.show(query, screens.Screen(texts.WITHDRAWN, booking_kb.start_only()))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_my, Command("my"))
+    router.message.register(cmd_forget, Command("forget"))
+    router.callback_query.register(list_bookings, MyBookings.filter(), F.message)
+    router.callback_query.register(on_booking, MyBooking.filter(), F.message)
+    router.callback_query.register(remember, RememberPatient.filter(), F.message)
+    router.callback_query.register(list_patients, MyPatients.filter(), F.message)
+    router.callback_query.register(forget, ForgetPatient.filter(), F.message)
+    router.callback_query.register(withdraw, Withdraw.filter(), F.message)
+    return router

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import texts
+from bot.keyboards.callbacks import (
+    ForgetPatient,
+    MyBooking,
+    MyBookings,
+    MyPatients,
+    ToStart,
+    Withdraw,
+)
+from db.models import Booking, Patient
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def _start() -> InlineKeyboardButton:
+    return _button(texts.BTN_START, ToStart().pack())
+
+
+def booking_label(booking: Booking) -> str:
+    tz = ZoneInfo(booking.service.organization.timezone)
+    when = booking.slot.starts_at.astimezone(tz)
+    return f"{when:%d.%m %H:%M} · {booking.slot.doctor.short_name}"
+
+
+def my_bookings(bookings: Sequence[Booking]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            _button(
+                booking_label(booking),
+                MyBooking(b=booking.id, sl=booking.slot_id, a="show").pack(),
+            )
+        ]
+        for booking in bookings
+    ]
+    rows.append([_button(texts.BTN_MY_PATIENTS, MyPatients().pack()), _start()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def booking_card(booking: Booking) -> InlineKeyboardMarkup:
+    def action(text: str, code: str) -> InlineKeyboardButton:
+        return _button(text, MyBooking(b=booking.id, sl=booking.slot_id, a=code).pack())
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [action(texts.BTN_TICKET, "pdf"), action(texts.BTN_CALENDAR, "ics")],
+            [action(texts.BTN_MOVE, "mv"), action(texts.BTN_CANCEL_BOOKING, "x")],
+            [_button(texts.BTN_BACK, MyBookings().pack()), _start()],
+        ]
+    )
+
+
+def confirm_cancel(booking: Booking) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(
+                    texts.BTN_CANCEL_YES,
+                    MyBooking(b=booking.id, sl=booking.slot_id, a="xy").pack(),
+                ),
+                _button(
+                    texts.BTN_CANCEL_NO,
+                    MyBooking(b=booking.id, sl=booking.slot_id, a="show").pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def my_patients(patients: Sequence[Patient]) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(f"{texts.BTN_FORGET}: {patient.full_name}", ForgetPatient(p=patient.id).pack())]
+        for patient in patients
+    ]
+    rows.append([_button(texts.BTN_WITHDRAW, Withdraw(ok=False).pack())])
+    rows.append([_button(texts.BTN_BACK, MyBookings().pack()), _start()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_withdraw() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(texts.BTN_WITHDRAW_YES, Withdraw(ok=True).pack()),
+                _button(texts.BTN_CANCEL_NO, MyBookings().pack()),
+            ]
+        ]
+    )

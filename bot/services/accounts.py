@@ -1,0 +1,134 @@
+"""Patients remembered for a Telegram account, the account's bookings, and consent withdrawal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services.booking import BookingError
+from db.models import (
+    AccountPatient,
+    Booking,
+    BookingStatus,
+    Consent,
+    Doctor,
+    IdentityFailure,
+    Patient,
+    Reminder,
+    ReminderState,
+    Service,
+    Slot,
+)
+
+
+async def remember_from_booking(
+    session: AsyncSession, *, telegram_user_id: int, booking_id: int, now: datetime
+) -> Patient:
+    """Remember the patient of a booking this account made: identification already proved it."""
+    booking = await session.scalar(
+        select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.patient))
+    )
+    if booking is None or booking.telegram_user_id != telegram_user_id:
+        raise BookingError("no such booking of this account")
+    if not await is_remembered(
+        session, telegram_user_id=telegram_user_id, patient_id=booking.patient_id
+    ):
+        session.add(
+            AccountPatient(
+                telegram_user_id=telegram_user_id, patient_id=booking.patient_id, created_at=now
+            )
+        )
+        await session.commit()
+    return booking.patient
+
+
+async def is_remembered(session: AsyncSession, *, telegram_user_id: int, patient_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    AccountPatient.telegram_user_id == telegram_user_id,
+                    AccountPatient.patient_id == patient_id,
+                )
+            )
+        )
+    )
+
+
+async def remembered_patients(session: AsyncSession, *, telegram_user_id: int) -> Sequence[Patient]:
+    return (
+        await session.scalars(
+            select(Patient)
+            .join(AccountPatient, AccountPatient.patient_id == Patient.id)
+            .where(AccountPatient.telegram_user_id == telegram_user_id)
+            .order_by(AccountPatient.created_at, Patient.id)
+        )
+    ).all()
+
+
+async def forget_patient(session: AsyncSession, *, telegram_user_id: int, patient_id: int) -> None:
+    await session.execute(
+        delete(AccountPatient).where(
+            AccountPatient.telegram_user_id == telegram_user_id,
+            AccountPatient.patient_id == patient_id,
+        )
+    )
+    await session.commit()
+
+
+async def upcoming_bookings(
+    session: AsyncSession, *, telegram_user_id: int, now: datetime
+) -> Sequence[Booking]:
+    """Active future bookings made from this account or of the patients it remembers."""
+    remembered = select(AccountPatient.patient_id).where(
+        AccountPatient.telegram_user_id == telegram_user_id
+    )
+    return (
+        await session.scalars(
+            select(Booking)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(
+                Booking.status == BookingStatus.ACTIVE,
+                Slot.starts_at > now,
+                or_(
+                    Booking.telegram_user_id == telegram_user_id,
+                    Booking.patient_id.in_(remembered),
+                ),
+            )
+            .order_by(Slot.starts_at, Booking.id)
+            .options(
+                selectinload(Booking.patient),
+                selectinload(Booking.slot)
+                .selectinload(Slot.doctor)
+                .selectinload(Doctor.organization),
+                selectinload(Booking.service).selectinload(Service.organization),
+            )
+        )
+    ).all()
+
+
+async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int) -> None:
+    """Remove every link between the account and patients' data.
+
+    Bookings stay (the clinic keeps its appointments) but no longer point at the account, so
+    no reminder or notice goes to it; its consents, remembered patients and failure records
+    are deleted.
+    """
+    linked = select(Booking.id).where(Booking.telegram_user_id == telegram_user_id)
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.booking_id.in_(linked), Reminder.state == ReminderState.PLANNED)
+        .values(state=ReminderState.CANCELLED)
+    )
+    await session.execute(
+        update(Booking)
+        .where(Booking.telegram_user_id == telegram_user_id)
+        .values(telegram_user_id=None, telegram_chat_id=None)
+    )
+    for model in (AccountPatient, Consent, IdentityFailure):
+        await session.execute(delete(model).where(model.telegram_user_id == telegram_user_id))
+    await session.commit()
