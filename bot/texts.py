@@ -170,7 +170,10 @@ CONFIRMED = "Спасибо! Запись подтверждена."
 ASK_CANCEL = "<b>Отменить запись?</b>\n\n{details}"
 CANCELLED = "<b>Запись отменена.</b> Время освобождено для других пациентов.\n\n{details}"
 KEPT = "Хорошо, запись сохранена."
-MOVE_INTRO = "<b>Перенос записи</b> (талон № {ticket}). Выберите новый день и время."
+MOVE_INTRO = (
+    "<b>Перенос записи</b> (талон № {ticket}). Выберите новый день и время. "
+    "Другого врача той же услуги можно выбрать кнопкой «Назад»."
+)
 MOVED = "<b>Запись перенесена.</b>\n\n{details}"
 REFUSALS = {
     "not_found": "Эта запись не найдена.",
@@ -222,8 +225,12 @@ def reminder_text(items: Sequence[DueReminder]) -> str:
     return "\n\n".join([title, *visits, REMINDER_FOOTER])
 
 
-MY_BOOKINGS = "<b>Мои записи</b>\n\n{items}\n\nВыберите запись:"
-MY_BOOKINGS_ITEM = "{n}. {when} — {doctor}, {patient}"
+MY_BOOKINGS = (
+    "<b>Мои записи</b>\n\n{items}\n\nВыберите запись, чтобы получить талон или изменить её:"
+)
+MY_BOOKINGS_ITEM = (
+    "{n}. <b>{when}</b>\n{org}\n{doctor}, {service}\nПациент: {patient}, талон № {ticket}"
+)
 NO_BOOKINGS = "<b>Мои записи</b>\n\nПредстоящих записей нет."
 BOOKING_CARD = "<b>Запись</b>\n\n{details}"
 CALENDAR_CAPTION = "Файл для календаря: откройте его, чтобы добавить приём."

@@ -38,6 +38,8 @@ from bot.services.clock import Clock
 from bot.services.dates import local_when
 from bot.texts import esc
 
+MAX_LISTED = 12
+
 
 async def _bookings_screen(
     session: AsyncSession, *, telegram_user_id: int, clock: Clock
@@ -47,16 +49,21 @@ async def _bookings_screen(
     )
     if not bookings:
         return screens.Screen(texts.NO_BOOKINGS, kb.my_bookings([]))
-    items = "\n".join(
+    # Bookings are limited per patient, but an account may remember many patients.
+    shown = bookings[:MAX_LISTED]
+    items = "\n\n".join(
         texts.MY_BOOKINGS_ITEM.format(
             n=n,
             when=local_when(b.slot.starts_at, b.service.organization.timezone),
-            doctor=esc(b.slot.doctor.short_name),
+            org=esc(b.service.organization.short_name),
+            doctor=esc(f"{b.slot.doctor.position} {b.slot.doctor.short_name}"),
+            service=esc(b.service.name),
             patient=esc(b.patient.full_name),
+            ticket=esc(b.ticket_number),
         )
-        for n, b in enumerate(bookings, start=1)
+        for n, b in enumerate(shown, start=1)
     )
-    return screens.Screen(texts.MY_BOOKINGS.format(items=items), kb.my_bookings(bookings))
+    return screens.Screen(texts.MY_BOOKINGS.format(items=items), kb.my_bookings(shown))
 
 
 async def cmd_my(message: Message, session: AsyncSession, clock: Clock) -> None:

@@ -16,6 +16,7 @@ from bot.handlers import screens
 from bot.handlers.identify import ask_identity, book_for_identified, without_identity
 from bot.handlers.moves import move_to_slot
 from bot.handlers.start import begin
+from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import (
     ClosedDay,
     ConsentAnswer,
@@ -24,10 +25,12 @@ from bot.keyboards.callbacks import (
     OrgList,
     OrgPick,
     PageInfo,
+    PatientPick,
     ServicePick,
     SlotPick,
     TakenSlot,
 )
+from bot.services.accounts import is_remembered, remembered_patients
 from bot.services.booking import is_slot_bookable
 from bot.services.clock import Clock
 from bot.services.consent import has_consent, record_consent
@@ -192,7 +195,7 @@ async def pick_slot(
     user_id = query.from_user.id
     if await has_consent(session, telegram_user_id=user_id, version=settings.consent.version):
         await query.answer()
-        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        await _who_is_patient(query, state=state, session=session, draft=draft)
         return
     await state.set_state(BookingFlow.consent)
     back = screens.day_pick(draft).pack()
@@ -220,7 +223,53 @@ async def answer_consent(
         now=clock.now(),
     )
     await query.answer()
-    await ask_identity(query, state=state, session=session, draft=draft, step=1)
+    await _who_is_patient(query, state=state, session=session, draft=draft)
+
+
+async def _who_is_patient(
+    query: CallbackQuery, *, state: FSMContext, session: AsyncSession, draft: dict[str, Any]
+) -> None:
+    """A remembered patient books without the three prompts; anyone else goes through them."""
+    patients = await remembered_patients(session, telegram_user_id=query.from_user.id)
+    if not patients:
+        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        return
+    summary = await screens.choice_summary(session, slot_id=draft["slot"], service_id=draft["svc"])
+    await state.set_state(BookingFlow.browsing)
+    await screens.show(
+        query,
+        screens.Screen(
+            texts.WHO_IS_PATIENT.format(summary=summary or ""),
+            kb.who_is_patient(draft["sid"], patients, back=screens.day_pick(draft).pack()),
+        ),
+    )
+
+
+async def pick_patient(
+    query: CallbackQuery,
+    callback_data: PatientPick,
+    state: FSMContext,
+    session: AsyncSession,
+    draft: dict[str, Any],
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if not draft.get("slot") or draft.get("move"):
+        return await _unavailable(query)
+    await query.answer()
+    if callback_data.p == 0:
+        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        return
+    if not await is_remembered(
+        session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
+    ):
+        await screens.show(query, screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
+        return
+    draft = {**draft, "patient": callback_data.p}
+    await state.set_data(draft)
+    await book_for_identified(
+        query, state=state, session=session, clock=clock, draft=draft, settings=settings
+    )
 
 
 def create_router() -> Router:
@@ -236,4 +285,5 @@ def create_router() -> Router:
     router.callback_query.register(page_info, PageInfo.filter())
     router.callback_query.register(pick_slot, SlotPick.filter())
     router.callback_query.register(answer_consent, ConsentAnswer.filter(), BookingFlow.consent)
+    router.callback_query.register(pick_patient, PatientPick.filter())
     return router
