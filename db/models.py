@@ -296,6 +296,53 @@ class AccountPatient(Base):
     patient: Mapped[Patient] = relationship()
 
 
+class StaffRole(enum.StrEnum):
+    ADMIN = "admin"
+    REGISTRAR = "registrar"
+
+
+class StaffMember(Base):
+    """Registry staff added in the chat; admins from the config need no row."""
+
+    __tablename__ = "staff_members"
+
+    telegram_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False
+    )
+    role: Mapped[StaffRole] = mapped_column(
+        Enum(
+            StaffRole,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda enum_cls: [member.value for member in enum_cls],
+        )
+    )
+    # Codes of the organizations the member may act on; empty means all.
+    organization_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who did what to a booking, when, from what to what, and why."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_booking", "booking_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(16))  # patient, staff, system
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    booking: Mapped[Booking | None] = relationship()
+
+
 class Consent(Base):
     __tablename__ = "consents"
     __table_args__ = (Index("ix_consents_user_version", "telegram_user_id", "version"),)
@@ -330,6 +377,7 @@ class FsmRecord(Base):
 
 __all__ = [
     "AccountPatient",
+    "AuditEntry",
     "Base",
     "Booking",
     "BookingStatus",
@@ -344,6 +392,8 @@ __all__ = [
     "ReminderState",
     "Service",
     "Slot",
+    "StaffMember",
+    "StaffRole",
     "TelegramChat",
     "WorkingHours",
     "doctor_services",

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services import calendar
+from bot.services import audit, calendar
+from bot.services.audit import Actor
 from bot.services.reminder_plan import ReminderPolicy
 from bot.services.reminders import Visit, cancel_for_booking, mark_reachable, plan_rows
 from bot.services.ticket import TicketData
@@ -101,6 +102,7 @@ async def book_slot(
     now: datetime,
     reminders: ReminderPolicy | None = None,
     limits: BookingLimits | None = None,
+    actor: Actor | None = None,
 ) -> Booking:
     """Book and commit, or raise SlotUnavailableError leaving nothing behind.
 
@@ -126,6 +128,14 @@ async def book_slot(
             updated_at=now,
         )
         session.add(booking)
+        audit.record(
+            session,
+            booking=booking,
+            action="booked",
+            actor=actor or Actor.patient(telegram_user_id),
+            now=now,
+            after={**audit.snapshot(booking), "starts_at": visit.starts_at.isoformat()},
+        )
         if reminders is not None and telegram_chat_id is not None:
             booking.reminders = plan_rows(visit=visit, policy=reminders, now=now)
         try:
@@ -286,8 +296,19 @@ async def confirm_booking(
         telegram_user_id=telegram_user_id,
         now=now,
     )
-    booking.confirmed_at = booking.confirmed_at or now
-    booking.updated_at = now
+    if booking.confirmed_at is None:
+        before = audit.snapshot(booking)
+        booking.confirmed_at = now
+        booking.updated_at = now
+        audit.record(
+            session,
+            booking=booking,
+            action="confirmed",
+            actor=Actor.patient(telegram_user_id),
+            now=now,
+            before=before,
+            after=audit.snapshot(booking),
+        )
     await session.commit()
     return booking
 
@@ -300,6 +321,8 @@ async def cancel_booking(
     telegram_user_id: int,
     now: datetime,
     cutoff: timedelta = timedelta(0),
+    actor: Actor | None = None,
+    reason: str | None = None,
 ) -> Booking:
     """Cancel and free the slot at once; planned reminders are cancelled with it."""
     booking = await changeable_booking(
@@ -310,10 +333,21 @@ async def cancel_booking(
         now=now,
         cutoff=cutoff,
     )
+    before = audit.snapshot(booking, starts_at=booking.slot.starts_at)
     booking.revision += 1
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.updated_at = now
+    audit.record(
+        session,
+        booking=booking,
+        action="cancelled",
+        actor=actor or Actor.patient(telegram_user_id),
+        now=now,
+        before=before,
+        after=audit.snapshot(booking, starts_at=booking.slot.starts_at),
+        reason=reason,
+    )
     await cancel_for_booking(session, booking_id=booking.id)
     await session.commit()
     return booking
@@ -330,6 +364,8 @@ async def move_booking(
     reminders: ReminderPolicy,
     cutoff: timedelta = timedelta(0),
     limits: BookingLimits | None = None,
+    actor: Actor | None = None,
+    reason: str | None = None,
 ) -> Booking:
     """One transaction: the old slot is released only if the new one is taken."""
     booking = await changeable_booking(
@@ -358,11 +394,22 @@ async def move_booking(
         )
     await cancel_for_booking(session, booking_id=booking.id)
     await session.flush()
+    before = audit.snapshot(booking, starts_at=booking.slot.starts_at)
     booking.revision += 1
     booking.slot_id = new_slot_id
     booking.confirmed_at = None
     booking.updated_at = now
     visit = await _visit(session, slot_id=new_slot_id)
+    audit.record(
+        session,
+        booking=booking,
+        action="moved",
+        actor=actor or Actor.patient(telegram_user_id),
+        now=now,
+        before=before,
+        after=audit.snapshot(booking, starts_at=visit.starts_at),
+        reason=reason,
+    )
     # A moved booking's reminders are planned afresh for the new time.
     session.add_all(
         Reminder(booking_id=booking.id, label=row.label, due_at=row.due_at)
