@@ -17,7 +17,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
-from bot.handlers import account, booking, errors, fallback, identify, reminders, start
+from bot.handlers import (
+    account,
+    booking,
+    errors,
+    fallback,
+    identify,
+    reminders,
+    staff,
+    start,
+)
 from bot.middlewares import DbSessionMiddleware
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
@@ -79,6 +88,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     dp.update.middleware(DbSessionMiddleware(db.sessions))
     dp.include_routers(
         errors.create_router(),
+        staff.create_router(),
         start.create_router(),
         reminders.create_router(),
         account.create_router(),

@@ -99,6 +99,11 @@ class ReminderSettings(Section):
         )
 
 
+class StaffSettings(Section):
+    # Telegram user ids of registry admins; they add and remove registrars in the chat.
+    admins: list[int] = []
+
+
 class ConsentSettings(Section):
     file: Path = PACKAGE_DATA / "consent.txt"
     version: str = "2026-11-01"
@@ -134,6 +139,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     booking: BookingSettings = BookingSettings()
     reminders: ReminderSettings = ReminderSettings()
+    staff: StaffSettings = StaffSettings()
     consent: ConsentSettings = ConsentSettings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()

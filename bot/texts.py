@@ -251,3 +251,47 @@ ASK_WITHDRAW = (
     "останутся в силе — отменить их можно в регистратуре."
 )
 WITHDRAWN = "Согласие отозвано. Связь этого аккаунта с данными пациентов удалена."
+
+
+STAFF_HELP = (
+    "<b>Команды регистратуры</b>\n\n"
+    "/find &lt;номер талона | номер полиса | фамилия&gt; — найти записи\n"
+    "/day &lt;код или фамилия врача&gt; [ДД.ММ.ГГГГ] — расписание врача на день\n"
+    "/history &lt;номер талона&gt; — история записи\n"
+    "{admin}"
+    "\nКоманды пациента: /start, /my, /forget."
+)
+STAFF_ADMIN_HELP = (
+    "/staff — сотрудники регистратуры\n"
+    "/staff add &lt;id&gt; [коды организаций] — добавить регистратора\n"
+    "/staff remove &lt;id&gt; — убрать регистратора\n"
+)
+STAFF_USAGE_FIND = "Укажите номер талона, номер полиса или фамилию: /find Петров"
+STAFF_USAGE_DAY = "Укажите врача (код или фамилию) и, если нужно, дату: /day ivanova 03.12.2026"
+STAFF_USAGE_HISTORY = "Укажите номер талона: /history ABCD-EFGH"
+STAFF_USAGE_STAFF = (
+    "Команды: /staff, /staff add &lt;id&gt; [коды организаций], /staff remove &lt;id&gt;"
+)
+STAFF_NOTHING_FOUND = "Ничего не найдено."
+STAFF_DOCTOR_AMBIGUOUS = "Найдено несколько врачей, уточните код: {codes}"
+STAFF_BAD_DATE = "Дата должна быть в формате ДД.ММ.ГГГГ или ДД.ММ."
+STAFF_CARD = (
+    "<b>Талон № {ticket}</b> — {status}{confirmed}\n"
+    "{when}\n{org}\nВрач: {doctor}, {position}\nУслуга: {service}\n"
+    "Пациент: {patient}, полис {oms}"
+)
+STAFF_DAY = "<b>{doctor}</b>, {position}\n<b>{day}</b>\n\n{lines}"
+STAFF_DAY_EMPTY = "<b>{doctor}</b>\n<b>{day}</b>\n\nПриёма в этот день нет."
+STAFF_HISTORY = "<b>История талона № {ticket}</b>\n\n{lines}"
+STAFF_LIST = "<b>Сотрудники регистратуры</b>\n\nАдминистраторы (из настроек): {admins}\n{members}"
+STAFF_ADDED = "Регистратор {id} добавлен{scope}."
+STAFF_REMOVED = "Регистратор {id} убран."
+STAFF_NOT_MEMBER = "{id} не был регистратором."
+STATUS_NAMES = {"active": "активна", "cancelled": "отменена"}
+ACTION_NAMES = {
+    "booked": "запись",
+    "confirmed": "подтверждение",
+    "cancelled": "отмена",
+    "moved": "перенос",
+}
+ACTOR_NAMES = {"patient": "пациент", "staff": "регистратура", "system": "система"}

@@ -306,9 +306,7 @@ class StaffMember(Base):
 
     __tablename__ = "staff_members"
 
-    telegram_user_id: Mapped[int] = mapped_column(
-        BigInteger, primary_key=True, autoincrement=False
-    )
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     role: Mapped[StaffRole] = mapped_column(
         Enum(
             StaffRole,

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import BookingSettings, ReminderSettings
+from bot.config import BookingSettings, ReminderSettings, StaffSettings
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness, harness_settings
 
 CLINIC = Path(__file__).with_name("clinic.toml")
+ADMIN_ID = 7000  # the registry admin of the test clinic (from the config)
 # Tuesday 1 December 2026, 09:00 in Moscow.
 START = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 
@@ -24,7 +25,11 @@ def clock() -> ManualClock:
 
 @asynccontextmanager
 async def running_harness(
-    tmp_path: Path, clock: ManualClock, *, booking: BookingSettings | None = None
+    tmp_path: Path,
+    clock: ManualClock,
+    *,
+    booking: BookingSettings | None = None,
+    staff: StaffSettings | None = None,
 ) -> AsyncIterator[BotHarness]:
     # Per-chat spacing is unit-tested with the limiter; here it would only add real seconds.
     settings = harness_settings(
@@ -32,6 +37,7 @@ async def running_harness(
         demo_file=CLINIC,
         reminders=ReminderSettings(per_chat_interval_seconds=0),
         booking=booking or BookingSettings(),
+        staff=staff or StaffSettings(admins=[ADMIN_ID]),
     )
     async with BotHarness(settings=settings, clock=clock) as running:
         yield running

@@ -1,0 +1,176 @@
+"""Registry staff: who they are, what they may see, and their searches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services.slots import local_day_bounds
+from db.models import (
+    Booking,
+    BookingStatus,
+    Doctor,
+    Organization,
+    Patient,
+    Service,
+    Slot,
+    StaffMember,
+    StaffRole,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccess:
+    telegram_user_id: int
+    role: StaffRole
+    organization_codes: tuple[str, ...]  # empty: every organization
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
+
+    def may_see(self, organization_code: str) -> bool:
+        return not self.organization_codes or organization_code in self.organization_codes
+
+
+async def access_of(
+    session: AsyncSession, *, telegram_user_id: int, admins: Iterable[int]
+) -> StaffAccess | None:
+    if telegram_user_id in set(admins):
+        return StaffAccess(telegram_user_id, StaffRole.ADMIN, ())
+    member = await session.get(StaffMember, telegram_user_id)
+    if member is None:
+        return None
+    return StaffAccess(telegram_user_id, member.role, tuple(member.organization_codes or ()))
+
+
+class StaffError(ValueError):
+    """A staff command that cannot be carried out; the message is for the staff member."""
+
+
+async def add_member(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    organization_codes: Sequence[str],
+    added_by: int,
+    now: datetime,
+) -> StaffMember:
+    known = set(await session.scalars(select(Organization.code)))
+    unknown = [code for code in organization_codes if code not in known]
+    if unknown:
+        raise StaffError(f"нет организаций с кодами: {', '.join(unknown)}")
+    member = await session.get(StaffMember, telegram_user_id)
+    if member is None:
+        member = StaffMember(telegram_user_id=telegram_user_id, role=StaffRole.REGISTRAR)
+        session.add(member)
+    member.organization_codes = list(organization_codes)
+    member.added_by = added_by
+    member.added_at = now
+    await session.commit()
+    return member
+
+
+async def remove_member(session: AsyncSession, *, telegram_user_id: int) -> bool:
+    result = await session.execute(
+        delete(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
+    )
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def members(session: AsyncSession) -> Sequence[StaffMember]:
+    return (await session.scalars(select(StaffMember).order_by(StaffMember.added_at))).all()
+
+
+def _spellings(name: str) -> set[str]:
+    # SQLite's lower() knows only ASCII, so Cyrillic surnames are matched in the usual cases.
+    return {name, name.lower(), name.upper(), name.capitalize(), name.title()}
+
+
+def _booking_options() -> tuple[object, ...]:
+    return (
+        selectinload(Booking.patient),
+        selectinload(Booking.slot).selectinload(Slot.doctor),
+        selectinload(Booking.service).selectinload(Service.organization),
+    )
+
+
+async def find_bookings(
+    session: AsyncSession, *, query: str, access: StaffAccess, limit: int = 10
+) -> Sequence[Booking]:
+    """By ticket number, OMS number or surname; newest visits first, within the access."""
+    text = query.strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    conditions = [func.upper(Booking.ticket_number) == text.upper().replace(" ", "")]
+    if digits and len(digits) == len(text.replace(" ", "").replace("-", "")):
+        conditions.append(Patient.oms_number == digits)
+    if text and not digits:
+        conditions.append(Patient.last_name.in_(_spellings(text)))
+    statement = (
+        select(Booking)
+        .join(Patient, Patient.id == Booking.patient_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Service, Service.id == Booking.service_id)
+        .join(Organization, Organization.id == Service.organization_id)
+        .where(or_(*conditions))
+        .order_by(Slot.starts_at.desc())
+        .limit(limit)
+        .options(*_booking_options())  # type: ignore[arg-type]
+    )
+    if access.organization_codes:
+        statement = statement.where(Organization.code.in_(access.organization_codes))
+    return (await session.scalars(statement)).all()
+
+
+async def find_doctors(
+    session: AsyncSession, *, query: str, access: StaffAccess
+) -> Sequence[Doctor]:
+    statement = (
+        select(Doctor)
+        .join(Organization, Organization.id == Doctor.organization_id)
+        .where(or_(Doctor.code == query, Doctor.last_name.in_(_spellings(query))))
+        .options(selectinload(Doctor.organization))
+        .order_by(Doctor.last_name)
+    )
+    if access.organization_codes:
+        statement = statement.where(Organization.code.in_(access.organization_codes))
+    return (await session.scalars(statement)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class DaySlot:
+    slot: Slot
+    booking: Booking | None
+
+
+async def doctor_day(session: AsyncSession, *, doctor: Doctor, day: date) -> list[DaySlot]:
+    """Every slot of the doctor's local day, free or booked and by whom."""
+    since, until = local_day_bounds(day, ZoneInfo(doctor.organization.timezone))
+    slots = (
+        await session.scalars(
+            select(Slot)
+            .where(Slot.doctor_id == doctor.id, Slot.starts_at >= since, Slot.starts_at < until)
+            .order_by(Slot.starts_at)
+        )
+    ).all()
+    bookings = {
+        b.slot_id: b
+        for b in (
+            await session.scalars(
+                select(Booking)
+                .where(
+                    Booking.slot_id.in_([s.id for s in slots]),
+                    Booking.status == BookingStatus.ACTIVE,
+                )
+                .options(selectinload(Booking.patient))
+            )
+        ).all()
+    }
+    return [DaySlot(slot=s, booking=bookings.get(s.id)) for s in slots]
