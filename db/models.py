@@ -219,7 +219,9 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None]
     # «Подтверждаю» pressed on a reminder; staff see it.
     confirmed_at: Mapped[datetime | None]
-    # Bumped on every move or cancellation: the SEQUENCE of the booking's calendar event.
+    # Bumped on every change (the SEQUENCE of the booking's calendar event). It is also the
+    # mapper's version counter: of two changes racing on one booking, the second one's UPDATE
+    # finds the row changed and fails instead of overwriting it.
     revision: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     slot: Mapped[Slot] = relationship()
@@ -228,6 +230,12 @@ class Booking(Base):
     reminders: Mapped[list[Reminder]] = relationship(
         back_populates="booking", cascade="all, delete-orphan"
     )
+
+    # Declared as SQLAlchemy expects; the declarative base already types it.
+    __mapper_args__ = {  # noqa: RUF012
+        "version_id_col": revision,
+        "version_id_generator": lambda current: 0 if current is None else current + 1,
+    }
 
 
 class ReminderState(enum.StrEnum):

@@ -307,15 +307,18 @@ class ReminderDispatcher:
         self, items: list[store.DueReminder], *, now: datetime
     ) -> list[store.DueReminder]:
         async with self._db.sessions() as session:
-            current = await store.booking_slots(
+            current = await store.booking_targets(
                 session, booking_ids=[item.booking_id for item in items]
             )
-            stale = [i.reminder_id for i in items if current.get(i.booking_id) != i.slot_id]
+            # Cancelled, moved, or no longer linked to this chat (consent withdrawn).
+            stale = [
+                i.reminder_id for i in items if current.get(i.booking_id) != (i.slot_id, i.chat_id)
+            ]
             if stale:
                 await store.finish(
                     session, reminder_ids=stale, state=ReminderState.CANCELLED, now=now
                 )
-            items = [i for i in items if current.get(i.booking_id) == i.slot_id]
+            items = [i for i in items if current.get(i.booking_id) == (i.slot_id, i.chat_id)]
             if not items:
                 return []
             first = min(items, key=lambda i: i.visit.starts_at)

@@ -14,10 +14,12 @@ from bot import texts
 from bot.config import Settings
 from bot.handlers import screens
 from bot.handlers.documents import send_calendar, send_ticket
+from bot.handlers.identify import ask_identity
 from bot.handlers.moves import start_move
 from bot.keyboards import account as kb
 from bot.keyboards import booking as booking_kb
 from bot.keyboards.callbacks import (
+    AddPatient,
     ForgetPatient,
     MyBooking,
     MyBookings,
@@ -35,35 +37,48 @@ from bot.services.booking import (
     load_ticket,
 )
 from bot.services.clock import Clock
+from bot.services.consent import has_consent
 from bot.services.dates import local_when
+from bot.states import BookingFlow
 from bot.texts import esc
 
-MAX_LISTED = 12
+BOOKINGS_PER_PAGE = 5
+# Names in the list are cut to keep a page far below Telegram's 4096 characters; the card
+# of a booking shows them whole.
+LIST_FIELD_CHARS = 80
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= LIST_FIELD_CHARS else value[: LIST_FIELD_CHARS - 1] + "…"
 
 
 async def _bookings_screen(
-    session: AsyncSession, *, telegram_user_id: int, clock: Clock
+    session: AsyncSession, *, telegram_user_id: int, clock: Clock, page: int = 0
 ) -> screens.Screen:
     bookings = await accounts.upcoming_bookings(
         session, telegram_user_id=telegram_user_id, now=clock.now()
     )
     if not bookings:
-        return screens.Screen(texts.NO_BOOKINGS, kb.my_bookings([]))
-    # Bookings are limited per patient, but an account may remember many patients.
-    shown = bookings[:MAX_LISTED]
+        return screens.Screen(texts.NO_BOOKINGS, kb.my_bookings([], page=0, pages=1))
+    pages = -(-len(bookings) // BOOKINGS_PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    first = page * BOOKINGS_PER_PAGE
+    shown = bookings[first : first + BOOKINGS_PER_PAGE]
     items = "\n\n".join(
         texts.MY_BOOKINGS_ITEM.format(
             n=n,
             when=local_when(b.slot.starts_at, b.service.organization.timezone),
-            org=esc(b.service.organization.short_name),
-            doctor=esc(f"{b.slot.doctor.position} {b.slot.doctor.short_name}"),
-            service=esc(b.service.name),
-            patient=esc(b.patient.full_name),
+            org=esc(_short(b.service.organization.short_name)),
+            doctor=esc(_short(f"{b.slot.doctor.position} {b.slot.doctor.short_name}")),
+            service=esc(_short(b.service.name)),
+            patient=esc(_short(b.patient.full_name)),
             ticket=esc(b.ticket_number),
         )
-        for n, b in enumerate(shown, start=1)
+        for n, b in enumerate(shown, start=first + 1)
     )
-    return screens.Screen(texts.MY_BOOKINGS.format(items=items), kb.my_bookings(shown))
+    return screens.Screen(
+        texts.MY_BOOKINGS.format(items=items), kb.my_bookings(shown, page=page, pages=pages)
+    )
 
 
 async def cmd_my(message: Message, session: AsyncSession, clock: Clock) -> None:
@@ -74,11 +89,14 @@ async def cmd_my(message: Message, session: AsyncSession, clock: Clock) -> None:
     )
 
 
-async def list_bookings(query: CallbackQuery, session: AsyncSession, clock: Clock) -> None:
+async def list_bookings(
+    query: CallbackQuery, callback_data: MyBookings, session: AsyncSession, clock: Clock
+) -> None:
     await query.answer()
-    await screens.show(
-        query, await _bookings_screen(session, telegram_user_id=query.from_user.id, clock=clock)
+    screen = await _bookings_screen(
+        session, telegram_user_id=query.from_user.id, clock=clock, page=callback_data.page
     )
+    await screens.show(query, screen)
 
 
 async def on_booking(
@@ -181,7 +199,7 @@ async def remember(
         await query.answer(texts.REFUSALS["not_found"], show_alert=True)
         return
     await query.answer(texts.REMEMBERED.format(name=patient.full_name), show_alert=True)
-    if isinstance(query.message, Message) and query.message.text is not None:
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await query.message.edit_reply_markup(reply_markup=None)
 
 
@@ -204,6 +222,26 @@ async def forget(query: CallbackQuery, callback_data: ForgetPatient, session: As
     )
     await query.answer(texts.FORGOTTEN_SHORT)
     await screens.show(query, await _patients_screen(session, telegram_user_id=query.from_user.id))
+
+
+async def add_patient(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    """The three prompts without a booking: the patient is remembered once identified."""
+    await query.answer()
+    sid = screens.new_session_id()
+    draft: dict[str, object] = {"sid": sid, "add_patient": True}
+    await state.set_data(draft)
+    if await has_consent(
+        session, telegram_user_id=query.from_user.id, version=settings.consent.version
+    ):
+        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        return
+    await state.set_state(BookingFlow.consent)
+    await screens.show(
+        query,
+        screens.consent(sid=sid, settings=settings, back=MyPatients().pack()),
+    )
 
 
 async def cmd_forget(message: Message) -> None:
@@ -232,4 +270,5 @@ def create_router() -> Router:
     router.callback_query.register(list_patients, MyPatients.filter(), F.message)
     router.callback_query.register(forget, ForgetPatient.filter(), F.message)
     router.callback_query.register(withdraw, Withdraw.filter(), F.message)
+    router.callback_query.register(add_patient, AddPatient.filter(), F.message)
     return router

@@ -185,6 +185,12 @@ async def pick_slot(
             query, state=state, session=session, clock=clock, draft=draft, settings=settings
         )
         return
+    if draft.get("remembered") and not await is_remembered(
+        session, telegram_user_id=query.from_user.id, patient_id=draft.get("patient", 0)
+    ):
+        # «Забыть» was pressed since: that patient no longer books without the prompts.
+        draft = {k: v for k, v in draft.items() if k not in ("patient", "remembered")}
+        await state.set_data(draft)
     if draft.get("patient"):
         # Identified earlier in this dialogue (the first choice was taken meanwhile).
         await query.answer()
@@ -223,6 +229,9 @@ async def answer_consent(
         now=clock.now(),
     )
     await query.answer()
+    if draft.get("add_patient"):
+        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        return
     await _who_is_patient(query, state=state, session=session, draft=draft)
 
 
@@ -265,7 +274,7 @@ async def pick_patient(
     ):
         await screens.show(query, screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
         return
-    draft = {**draft, "patient": callback_data.p}
+    draft = {**draft, "patient": callback_data.p, "remembered": True}
     await state.set_data(draft)
     await book_for_identified(
         query, state=state, session=session, clock=clock, draft=draft, settings=settings

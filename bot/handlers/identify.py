@@ -21,7 +21,7 @@ from bot.handlers import screens
 from bot.handlers.documents import send_ticket
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
-from bot.services.accounts import is_remembered
+from bot.services.accounts import is_remembered, remember_patient
 from bot.services.attempts import identify
 from bot.services.booking import (
     LimitReachedError,
@@ -109,7 +109,9 @@ async def ask_identity(
     notice: str | None = None,
 ) -> None:
     next_state, prompt = STEPS[step]
-    if step == 1:
+    if step == 1 and draft.get("add_patient"):
+        prompt = f"{texts.ADD_PATIENT_INTRO}\n\n{prompt}"
+    elif step == 1:
         summary = await screens.choice_summary(
             session, slot_id=draft["slot"], service_id=draft["svc"]
         )
@@ -142,12 +144,17 @@ async def go_to_step(
 ) -> None:
     step = callback_data.step
     on_prompt = await state.get_state() in IDENTITY_STATES or draft.get("retry")
+    adding = bool(draft.get("add_patient"))
     # Steps 1-3 exist only after the consent: a forged button must not skip it.
-    if not {"svc", "doc", "day"} <= draft.keys() or (step and not on_prompt):
+    if not (adding or {"svc", "doc", "day"} <= draft.keys()) or (step and not on_prompt):
         await query.answer(texts.NOT_AVAILABLE, show_alert=True)
         return
     await query.answer()
-    if step == 0 or not draft.get("slot"):
+    if adding and step == 0:
+        await state.clear()
+        await screens.show(query, screens.Screen(texts.ADD_PATIENT_CANCELLED, kb.start_only()))
+        return
+    if not adding and (step == 0 or not draft.get("slot")):
         await show_times_again(
             query, state=state, session=session, draft=draft, now=clock.now(), settings=settings
         )
@@ -237,6 +244,16 @@ async def typed_birth_date(
         else:
             await state.set_data({**draft, "retry": True})
             await message.answer(texts.LOGIN_FAILED, reply_markup=kb.login_failed(draft["sid"]))
+        return
+    if draft.get("add_patient"):
+        patient = await remember_patient(
+            session, telegram_user_id=message.chat.id, patient_id=result.patient_id, now=now
+        )
+        await state.clear()
+        await message.answer(
+            texts.REMEMBERED.format(name=texts.esc(patient.full_name)),
+            reply_markup=kb.start_only(),
+        )
         return
     draft["patient"] = result.patient_id
     await state.set_data(draft)

@@ -7,6 +7,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.keyboards.callbacks import (
+    AddPatient,
     ForgetPatient,
     MyBooking,
     MyBookings,
@@ -31,7 +32,7 @@ def booking_label(booking: Booking) -> str:
     return f"{when:%d.%m %H:%M} · {booking.slot.doctor.short_name}"
 
 
-def my_bookings(bookings: Sequence[Booking]) -> InlineKeyboardMarkup:
+def my_bookings(bookings: Sequence[Booking], *, page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [
         [
             _button(
@@ -41,6 +42,13 @@ def my_bookings(bookings: Sequence[Booking]) -> InlineKeyboardMarkup:
         ]
         for booking in bookings
     ]
+    if pages > 1:
+        paging = []
+        if page > 0:
+            paging.append(_button(texts.BTN_PREV_PAGE, MyBookings(page=page - 1).pack()))
+        if page < pages - 1:
+            paging.append(_button(texts.BTN_NEXT_PAGE, MyBookings(page=page + 1).pack()))
+        rows.append(paging)
     rows.append([_button(texts.BTN_MY_PATIENTS, MyPatients().pack()), _start()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -80,6 +88,7 @@ def my_patients(patients: Sequence[Patient]) -> InlineKeyboardMarkup:
         [_button(f"{texts.BTN_FORGET}: {patient.full_name}", ForgetPatient(p=patient.id).pack())]
         for patient in patients
     ]
+    rows.append([_button(texts.BTN_ADD_PATIENT, AddPatient().pack())])
     rows.append([_button(texts.BTN_WITHDRAW, Withdraw(ok=False).pack())])
     rows.append([_button(texts.BTN_BACK, MyBookings().pack()), _start()])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -87,7 +87,7 @@ class ReminderAction(CallbackData, prefix="rm"):
 
 
 class MyBookings(CallbackData, prefix="my"):
-    pass
+    page: Page = 0
 
 
 class MyBooking(CallbackData, prefix="mb"):
@@ -121,3 +121,7 @@ class PatientPick(CallbackData, prefix="pp"):
 
 class Withdraw(CallbackData, prefix="wd"):
     ok: bool
+
+
+class AddPatient(CallbackData, prefix="ap"):
+    pass

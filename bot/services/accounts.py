@@ -16,7 +16,6 @@ from db.models import (
     BookingStatus,
     Consent,
     Doctor,
-    IdentityFailure,
     Patient,
     Reminder,
     ReminderState,
@@ -29,21 +28,30 @@ async def remember_from_booking(
     session: AsyncSession, *, telegram_user_id: int, booking_id: int, now: datetime
 ) -> Patient:
     """Remember the patient of a booking this account made: identification already proved it."""
-    booking = await session.scalar(
-        select(Booking).where(Booking.id == booking_id).options(selectinload(Booking.patient))
-    )
-    if booking is None or booking.telegram_user_id != telegram_user_id:
-        raise BookingError("no such booking of this account")
-    if not await is_remembered(
-        session, telegram_user_id=telegram_user_id, patient_id=booking.patient_id
+    booking = await session.get(Booking, booking_id)
+    if (
+        booking is None
+        or booking.telegram_user_id != telegram_user_id
+        or booking.status is not BookingStatus.ACTIVE
     ):
+        raise BookingError("no such active booking of this account")
+    return await remember_patient(
+        session, telegram_user_id=telegram_user_id, patient_id=booking.patient_id, now=now
+    )
+
+
+async def remember_patient(
+    session: AsyncSession, *, telegram_user_id: int, patient_id: int, now: datetime
+) -> Patient:
+    """Link a patient this account has just proved to know (identified or booked)."""
+    if not await is_remembered(session, telegram_user_id=telegram_user_id, patient_id=patient_id):
         session.add(
-            AccountPatient(
-                telegram_user_id=telegram_user_id, patient_id=booking.patient_id, created_at=now
-            )
+            AccountPatient(telegram_user_id=telegram_user_id, patient_id=patient_id, created_at=now)
         )
         await session.commit()
-    return booking.patient
+    patient = await session.get(Patient, patient_id)
+    assert patient is not None
+    return patient
 
 
 async def is_remembered(session: AsyncSession, *, telegram_user_id: int, patient_id: int) -> bool:
@@ -115,13 +123,15 @@ async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int) -> N
     """Remove every link between the account and patients' data.
 
     Bookings stay (the clinic keeps its appointments) but no longer point at the account, so
-    no reminder or notice goes to it; its consents, remembered patients and failure records
-    are deleted.
+    no reminder or notice goes to it; its consents and remembered patients are deleted.
     """
     linked = select(Booking.id).where(Booking.telegram_user_id == telegram_user_id)
     await session.execute(
         update(Reminder)
-        .where(Reminder.booking_id.in_(linked), Reminder.state == ReminderState.PLANNED)
+        .where(
+            Reminder.booking_id.in_(linked),
+            Reminder.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
+        )
         .values(state=ReminderState.CANCELLED)
     )
     await session.execute(
@@ -129,6 +139,8 @@ async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int) -> N
         .where(Booking.telegram_user_id == telegram_user_id)
         .values(telegram_user_id=None, telegram_chat_id=None)
     )
-    for model in (AccountPatient, Consent, IdentityFailure):
+    # Failed identifications stay until their window passes: they hold no patient data, and
+    # dropping them would let a withdrawal reset the lock-out against guessing.
+    for model in (AccountPatient, Consent):
         await session.execute(delete(model).where(model.telegram_user_id == telegram_user_id))
     await session.commit()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import ParamSpec
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.services import audit, calendar
 from bot.services.audit import Actor
@@ -34,6 +38,7 @@ from db.models import (
 # No 0/O, 1/I: the number is read aloud and typed by registry staff.
 TICKET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TICKET_ATTEMPTS = 5
+P = ParamSpec("P")
 
 
 class BookingError(Exception):
@@ -170,6 +175,27 @@ class LimitReason(enum.StrEnum):
     TOO_MANY = "too_many"
 
 
+def _refuse_when_overtaken(
+    change: Callable[P, Awaitable[Booking]],
+) -> Callable[P, Awaitable[Booking]]:
+    """Another change to the same booking got there first (the revision moved on): refuse.
+
+    The stale UPDATE may fail at any flush, not only at the final commit.
+    """
+
+    @functools.wraps(change)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> Booking:
+        try:
+            return await change(*args, **kwargs)
+        except StaleDataError:
+            session = kwargs.get("session", args[0] if args else None)
+            assert isinstance(session, AsyncSession)
+            await session.rollback()
+            raise NotChangeableError(ChangeRefusal.CHANGED) from None
+
+    return guarded
+
+
 async def _check_limits(
     session: AsyncSession,
     *,
@@ -232,6 +258,8 @@ class ChangeRefusal(enum.StrEnum):
     MOVED = "moved"
     PAST = "past"
     TOO_LATE = "too_late"  # within the cut-off before the visit
+    CHANGED = "changed"  # someone else changed it at the same moment
+    OTHER_SERVICE = "other_service"  # a move keeps the service; only the doctor may change
 
 
 async def changeable_booking(
@@ -286,6 +314,7 @@ async def _belongs_to(session: AsyncSession, booking: Booking, telegram_user_id:
     )
 
 
+@_refuse_when_overtaken
 async def confirm_booking(
     session: AsyncSession, *, booking_id: int, slot_id: int, telegram_user_id: int, now: datetime
 ) -> Booking:
@@ -313,6 +342,7 @@ async def confirm_booking(
     return booking
 
 
+@_refuse_when_overtaken
 async def cancel_booking(
     session: AsyncSession,
     *,
@@ -334,7 +364,6 @@ async def cancel_booking(
         cutoff=cutoff,
     )
     before = audit.snapshot(booking, starts_at=booking.slot.starts_at)
-    booking.revision += 1
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.updated_at = now
@@ -353,6 +382,7 @@ async def cancel_booking(
     return booking
 
 
+@_refuse_when_overtaken
 async def move_booking(
     session: AsyncSession,
     *,
@@ -376,9 +406,19 @@ async def move_booking(
         now=now,
         cutoff=cutoff,
     )
-    # Any doctor who provides the booked service will do; is_slot_bookable checks that.
+    # Any doctor who provides the booked service will do, but not another service.
     if new_slot_id == slot_id:
         raise SlotUnavailableError
+    new_slot = await session.get(Slot, new_slot_id)
+    if new_slot is not None and not await session.scalar(
+        select(
+            exists().where(
+                doctor_services.c.doctor_id == new_slot.doctor_id,
+                doctor_services.c.service_id == booking.service_id,
+            )
+        )
+    ):
+        raise NotChangeableError(ChangeRefusal.OTHER_SERVICE)
     if not await is_slot_bookable(
         session, slot_id=new_slot_id, service_id=booking.service_id, now=now
     ):
@@ -395,7 +435,6 @@ async def move_booking(
     await cancel_for_booking(session, booking_id=booking.id)
     await session.flush()
     before = audit.snapshot(booking, starts_at=booking.slot.starts_at)
-    booking.revision += 1
     booking.slot_id = new_slot_id
     booking.confirmed_at = None
     booking.updated_at = now

@@ -122,14 +122,16 @@ async def cancel_for_booking(session: AsyncSession, *, booking_id: int) -> None:
     )
 
 
-async def booking_slots(session: AsyncSession, *, booking_ids: Sequence[int]) -> dict[int, int]:
-    """The current slot of each still-active booking among `booking_ids`."""
+async def booking_targets(
+    session: AsyncSession, *, booking_ids: Sequence[int]
+) -> dict[int, tuple[int, int | None]]:
+    """(slot, chat) of each still-active booking among `booking_ids`."""
     rows = await session.execute(
-        select(Booking.id, Booking.slot_id).where(
+        select(Booking.id, Booking.slot_id, Booking.telegram_chat_id).where(
             Booking.id.in_(booking_ids), Booking.status == BookingStatus.ACTIVE
         )
     )
-    return {row[0]: row[1] for row in rows.all()}
+    return {row[0]: (row[1], row[2]) for row in rows.all()}
 
 
 async def release_stale(
