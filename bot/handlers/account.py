@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.notify import notify_chat
 from bot.handlers import screens
 from bot.handlers.documents import send_calendar, send_ticket
 from bot.handlers.identify import ask_identity
@@ -144,7 +145,7 @@ async def on_booking(
                     ),
                 )
             case "xy":
-                await cancel_booking(
+                booking = await cancel_booking(
                     session,
                     booking_id=booking.id,
                     slot_id=booking.slot_id,
@@ -166,6 +167,14 @@ async def on_booking(
                 await send_calendar(
                     bot, user_id, ics, ticket_number=ticket.ticket_number, cancelled=True
                 )
+                if booking.telegram_chat_id and booking.telegram_chat_id != user_id:
+                    await notify_chat(
+                        bot,
+                        session,
+                        chat_id=booking.telegram_chat_id,
+                        text=texts.CANCELLED_BY_OTHER.format(details=texts.ticket_details(ticket)),
+                        clock=clock,
+                    )
             case "mv":
                 await query.answer()
                 await start_move(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.notify import notify_chat
 from bot.handlers import screens
 from bot.handlers.documents import send_calendar, send_ticket
 from bot.handlers.identify import show_times_again
@@ -116,3 +117,11 @@ async def move_to_slot(
     ics = await booking_calendar(session, booking_id=booking.id, now=now)
     await send_calendar(query.bot, query.from_user.id, ics, ticket_number=ticket.ticket_number)
     await send_ticket(query.bot, query.from_user.id, ticket, markup=kb.start_only())
+    if booking.telegram_chat_id and booking.telegram_chat_id != query.from_user.id:
+        await notify_chat(
+            query.bot,
+            session,
+            chat_id=booking.telegram_chat_id,
+            text=texts.MOVED_BY_OTHER.format(details=texts.ticket_details(ticket)),
+            clock=clock,
+        )

@@ -18,6 +18,7 @@ from bot.standin.harness import BotHarness
 from bot.standin.server import StoredMessage
 from db.models import (
     AccountPatient,
+    AuditEntry,
     Booking,
     BookingStatus,
     Consent,
@@ -403,3 +404,55 @@ async def test_a_long_list_of_bookings_is_paged(unlimited_harness: BotHarness) -
         "02.12 10:15 · Петренко О. И.",
     ]
     assert "6. " in user.last_bot_message.text
+
+
+async def test_a_cancel_racing_a_reminder_press_ends_consistent(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    booker, relative = harness.user(6018, "Иван"), harness.user(6019, "Анна")
+    await book_with_prompts(booker, PETROV, time="08:00", day="чт 03.12 · 08:00–09:00")
+    [booking] = await active(harness)
+    await book_with_prompts(relative, PETROV, time="10:00", **SURGEON, day=SURGERY_DAY)
+    await relative.click("Запомнить пациента")
+
+    clock.set(datetime(2026, 12, 2, 8, 0, tzinfo=MSK))  # the 24 h reminder
+    assert harness.reminders is not None
+    await harness.reminders.run_once()
+    await booker.click("Отменить запись")  # the reminder's button: asks first
+    await relative.send("/my")
+    await relative.click("03.12 08:00 · Иванова А. П.")
+    await relative.click("Отменить запись")
+
+    await asyncio.gather(booker.click("Да, отменить"), relative.click("Да, отменить"))
+    async with harness.database.sessions() as session:
+        final = await session.get(Booking, booking.id)
+        assert final is not None
+        assert final.status is BookingStatus.CANCELLED
+        assert final.revision == 1
+        actions = (
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.booking_id == booking.id)
+            )
+        ).all()
+        assert sorted(actions) == ["booked", "cancelled"]
+
+
+async def test_the_booker_is_told_when_another_account_changes_the_booking(
+    harness: BotHarness,
+) -> None:
+    booker, relative = harness.user(6020, "Иван"), harness.user(6021, "Анна")
+    await book_with_prompts(booker, PETROV, time="08:00")
+    await book_with_prompts(relative, PETROV, time="10:00", **SURGEON, day=SURGERY_DAY)
+    await relative.click("Запомнить пациента")
+    await relative.send("/my")
+    await relative.click("02.12 08:00 · Иванова А. П.")
+    await relative.click("Перенести")
+    await relative.click("чт 03.12 · 08:00–09:00")
+    await relative.click("08:30")
+    assert "Ваша запись перенесена" in booker.last_bot_message.text
+    assert "3 декабря 2026 г., 08:30" in booker.last_bot_message.text
+    await relative.send("/my")
+    await relative.click("03.12 08:30 · Иванова А. П.")
+    await relative.click("Отменить запись")
+    await relative.click("Да, отменить")
+    assert "Ваша запись отменена" in booker.last_bot_message.text

@@ -1,0 +1,42 @@
+"""One-off notices to a patient's chat (a booking changed by someone else)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.clock import Clock
+from bot.services.reminders import mark_unreachable
+from db.models import TelegramChat
+
+logger = logging.getLogger(__name__)
+# A notice is worth a short wait under flood control, not a stuck handler.
+MAX_RETRY_AFTER = 5
+
+
+async def notify_chat(
+    bot: Bot, session: AsyncSession, *, chat_id: int, text: str, clock: Clock
+) -> bool:
+    """Send `text` to the chat unless it is known unreachable; True if Telegram took it."""
+    chat = await session.get(TelegramChat, chat_id)
+    if chat is not None and chat.unreachable_at is not None:
+        return False
+    for _ in range(2):
+        try:
+            await bot.send_message(chat_id, text)
+            return True
+        except TelegramRetryAfter as error:
+            if error.retry_after > MAX_RETRY_AFTER:
+                break
+            await asyncio.sleep(error.retry_after)
+        except TelegramForbiddenError:
+            await mark_unreachable(session, chat_id=chat_id, now=clock.now())
+            return False
+        except TelegramAPIError as error:
+            logger.warning("notice to chat %s not sent: %s", chat_id, error.message)
+            return False
+    return False
