@@ -7,3 +7,7 @@ class BookingFlow(StatesGroup):
     oms = State()
     document = State()
     birth_date = State()
+
+
+class StaffFlow(StatesGroup):
+    cancel_reason = State()

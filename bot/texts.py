@@ -313,3 +313,16 @@ CANCELLED_BY_OTHER = (
 MOVED_BY_OTHER = (
     "<b>Ваша запись перенесена</b> из другого аккаунта, где запомнен пациент.\n\n{details}"
 )
+
+BTN_STAFF_CANCEL = "Отменить с причиной"
+STAFF_ASK_REASON = "Укажите причину отмены талона № {ticket} — её увидит пациент."
+STAFF_REASON_TOO_LONG = "Причина слишком длинная: не больше {limit} символов."
+STAFF_CONFIRM_CANCEL = "<b>Отменить талон № {ticket}?</b>\n\n{card}\n\nПричина: {reason}"
+STAFF_CANCELLED = "Талон № {ticket} отменён. {notified}"
+STAFF_NOTIFIED = "Пациент уведомлён."
+STAFF_NOT_NOTIFIED = "Пациенту не удалось написать: сообщите ему сами."
+STAFF_KEPT = "Запись оставлена."
+CANCELLED_BY_REGISTRY = (
+    "<b>Ваша запись отменена регистратурой.</b>\nПричина: {reason}\n\n{details}\n\n"
+    "Вопросы — по телефону {phone}. Записаться снова: /start"
+)

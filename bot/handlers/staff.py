@@ -7,19 +7,31 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
-from aiogram.types import Message, TelegramObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.notify import notify_chat
+from bot.handlers import screens
+from bot.keyboards.callbacks import StaffCancel
 from bot.services import audit, staff
+from bot.services.booking import NotChangeableError, cancel_booking_by_staff, load_ticket
 from bot.services.clock import Clock
 from bot.services.dates import local_when, long_day
 from bot.services.identity import mask
+from bot.states import StaffFlow
 from bot.texts import esc
-from db.models import Booking
+from db.models import Booking, BookingStatus
 
 
 class IsStaff(Filter):
@@ -69,7 +81,125 @@ async def cmd_find(
         await message.answer(texts.STAFF_NOTHING_FOUND)
         return
     for booking in found:
-        await message.answer(_card(booking))
+        await message.answer(_card(booking), reply_markup=_card_keyboard(booking))
+
+
+def _card_keyboard(booking: Booking) -> InlineKeyboardMarkup | None:
+    if booking.status is not BookingStatus.ACTIVE:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=texts.BTN_STAFF_CANCEL, callback_data=StaffCancel(b=booking.id).pack()
+                )
+            ]
+        ]
+    )
+
+
+REASON_LIMIT = 300
+
+
+async def on_cancel(
+    query: CallbackQuery,
+    callback_data: StaffCancel,
+    state: FSMContext,
+    session: AsyncSession,
+    access: staff.StaffAccess,
+    clock: Clock,
+) -> None:
+    booking = await staff.booking_for(session, booking_id=callback_data.b, access=access)
+    if booking is None:
+        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        return
+    await query.answer()
+    assert query.bot is not None
+    if callback_data.step == 0:
+        await state.set_state(StaffFlow.cancel_reason)
+        await state.set_data({"staff_cancel": booking.id})
+        await query.bot.send_message(
+            query.from_user.id, texts.STAFF_ASK_REASON.format(ticket=esc(booking.ticket_number))
+        )
+        return
+    data = await state.get_data()
+    reason = data.get("reason")
+    await state.clear()
+    if callback_data.step == 2 or data.get("staff_cancel") != booking.id or not reason:
+        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        return
+    try:
+        cancelled = await cancel_booking_by_staff(
+            session,
+            booking_id=booking.id,
+            staff_telegram_id=access.telegram_user_id,
+            organization_codes=access.organization_codes,
+            reason=reason,
+            now=clock.now(),
+        )
+    except NotChangeableError as refusal:
+        await screens.show(query, screens.Screen(texts.refusal(refusal)))
+        return
+    notified = False
+    if cancelled.telegram_chat_id:
+        ticket = await load_ticket(session, booking_id=cancelled.id, now=clock.now())
+        notified = await notify_chat(
+            query.bot,
+            session,
+            chat_id=cancelled.telegram_chat_id,
+            text=texts.CANCELLED_BY_REGISTRY.format(
+                reason=esc(reason),
+                details=texts.ticket_details(ticket),
+                phone=esc(ticket.organization_phone),
+            ),
+            clock=clock,
+        )
+    await screens.show(
+        query,
+        screens.Screen(
+            texts.STAFF_CANCELLED.format(
+                ticket=esc(cancelled.ticket_number),
+                notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
+            )
+        ),
+    )
+
+
+async def typed_reason(
+    message: Message, state: FSMContext, session: AsyncSession, access: staff.StaffAccess
+) -> None:
+    data = await state.get_data()
+    reason = (message.text or "").strip()
+    if len(reason) > REASON_LIMIT:
+        await message.answer(texts.STAFF_REASON_TOO_LONG.format(limit=REASON_LIMIT))
+        return
+    booking = await staff.booking_for(
+        session, booking_id=data.get("staff_cancel", 0), access=access
+    )
+    if booking is None or not reason:
+        await state.clear()
+        await message.answer(texts.REFUSALS["not_found"])
+        return
+    await state.update_data(reason=reason)
+    await message.answer(
+        texts.STAFF_CONFIRM_CANCEL.format(
+            ticket=esc(booking.ticket_number), card=_card(booking), reason=esc(reason)
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=texts.BTN_CANCEL_YES,
+                        callback_data=StaffCancel(b=booking.id, step=1).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text=texts.BTN_CANCEL_NO,
+                        callback_data=StaffCancel(b=booking.id, step=2).pack(),
+                    ),
+                ]
+            ]
+        ),
+    )
 
 
 def _parse_day(raw: str, *, today: datetime) -> datetime | None:
@@ -150,7 +280,8 @@ async def cmd_history(
     for entry in await audit.history(session, booking_id=booking.id):
         when = entry.at.astimezone(tz)
         change = ""
-        if entry.after and "starts_at" in entry.after:
+        # The new time where the time changed; a cancellation's is in the line above it.
+        if entry.action in ("booked", "moved") and entry.after and "starts_at" in entry.after:
             moment = datetime.fromisoformat(entry.after["starts_at"]).astimezone(tz)
             change = f" → {moment:%d.%m.%Y %H:%M}"
         who = texts.ACTOR_NAMES.get(entry.actor, entry.actor)
@@ -219,4 +350,6 @@ def create_router() -> Router:
     router.message.register(cmd_day, Command("day"))
     router.message.register(cmd_history, Command("history"))
     router.message.register(cmd_staff, Command("staff"))
+    router.message.register(typed_reason, StaffFlow.cancel_reason, F.text)
+    router.callback_query.register(on_cancel, StaffCancel.filter(), F.message)
     return router

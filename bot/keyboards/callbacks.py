@@ -125,3 +125,10 @@ class Withdraw(CallbackData, prefix="wd"):
 
 class AddPatient(CallbackData, prefix="ap"):
     pass
+
+
+class StaffCancel(CallbackData, prefix="sc"):
+    """Staff: cancel a booking; `step` 0 asks the reason, 1 confirms, 2 keeps the booking."""
+
+    b: Id
+    step: Annotated[int, Field(ge=0, le=2)] = 0

@@ -363,6 +363,51 @@ async def cancel_booking(
         now=now,
         cutoff=cutoff,
     )
+    return await _cancel(
+        session,
+        booking=booking,
+        actor=actor or Actor.patient(telegram_user_id),
+        reason=reason,
+        now=now,
+    )
+
+
+@_refuse_when_overtaken
+async def cancel_booking_by_staff(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    staff_telegram_id: int,
+    organization_codes: tuple[str, ...],
+    reason: str,
+    now: datetime,
+) -> Booking:
+    """The registry cancels with a reason: no ownership or cut-off, only the staff's scope."""
+    booking = await session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            selectinload(Booking.slot),
+            selectinload(Booking.service).selectinload(Service.organization),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if booking is None or (
+        organization_codes and booking.service.organization.code not in organization_codes
+    ):
+        raise NotChangeableError(ChangeRefusal.NOT_FOUND)
+    if booking.status is not BookingStatus.ACTIVE:
+        raise NotChangeableError(ChangeRefusal.CANCELLED)
+    if booking.slot.starts_at <= now:
+        raise NotChangeableError(ChangeRefusal.PAST)
+    return await _cancel(
+        session, booking=booking, actor=Actor.staff(staff_telegram_id), reason=reason, now=now
+    )
+
+
+async def _cancel(
+    session: AsyncSession, *, booking: Booking, actor: Actor, reason: str | None, now: datetime
+) -> Booking:
     before = audit.snapshot(booking, starts_at=booking.slot.starts_at)
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
@@ -371,7 +416,7 @@ async def cancel_booking(
         session,
         booking=booking,
         action="cancelled",
-        actor=actor or Actor.patient(telegram_user_id),
+        actor=actor,
         now=now,
         before=before,
         after=audit.snapshot(booking, starts_at=booking.slot.starts_at),

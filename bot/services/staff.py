@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from bot.services.slots import local_day_bounds
 from db.models import (
@@ -94,7 +95,7 @@ def _spellings(name: str) -> set[str]:
     return {name, name.lower(), name.upper(), name.capitalize(), name.title()}
 
 
-def _booking_options() -> tuple[object, ...]:
+def _booking_options() -> tuple[ExecutableOption, ...]:
     return (
         selectinload(Booking.patient),
         selectinload(Booking.slot).selectinload(Slot.doctor),
@@ -122,7 +123,7 @@ async def find_bookings(
         .where(or_(*conditions))
         .order_by(Slot.starts_at.desc())
         .limit(limit)
-        .options(*_booking_options())  # type: ignore[arg-type]
+        .options(*_booking_options())
     )
     if access.organization_codes:
         statement = statement.where(Organization.code.in_(access.organization_codes))
@@ -174,3 +175,15 @@ async def doctor_day(session: AsyncSession, *, doctor: Doctor, day: date) -> lis
         ).all()
     }
     return [DaySlot(slot=s, booking=bookings.get(s.id)) for s in slots]
+
+
+async def booking_for(
+    session: AsyncSession, *, booking_id: int, access: StaffAccess
+) -> Booking | None:
+    """A booking the staff member may act on, loaded for a card."""
+    booking = await session.scalar(
+        select(Booking).where(Booking.id == booking_id).options(*_booking_options())
+    )
+    if booking is None or not access.may_see(booking.service.organization.code):
+        return None
+    return booking

@@ -113,3 +113,55 @@ async def test_history_shows_every_step(harness: BotHarness) -> None:
         booking = await session.scalar(select(Booking))
         assert booking is not None
         assert booking.status is BookingStatus.CANCELLED
+
+
+async def test_staff_cancel_with_a_reason_frees_the_slot_and_tells_the_patient(
+    harness: BotHarness,
+) -> None:
+    ticket = await book_petrov(harness)
+    patient = harness.user(7100, "Пётр")
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send(f"/find {ticket}")
+    await admin.click("Отменить с причиной")
+    assert "Укажите причину" in admin.last_bot_message.text
+    await admin.send("Врач на больничном")
+    assert "Причина: Врач на больничном" in admin.last_bot_message.text
+    await admin.click("Нет")
+    assert "Запись оставлена" in admin.last_bot_message.text
+
+    await admin.click("Отменить с причиной")
+    await admin.send("Врач на больничном")
+    await admin.click("Да, отменить")
+    assert "Пациент уведомлён" in admin.last_bot_message.text
+    notice = patient.last_bot_message.text
+    assert "отменена регистратурой" in notice
+    assert "Причина: Врач на больничном" in notice
+    assert "+7 (495) 111-11-11" in notice
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.CANCELLED
+    await admin.send(f"/history {ticket}")
+    assert "отмена, регистратура 7000 (Врач на больничном)" in admin.last_bot_message.text
+    # The slot is free: another patient books it.
+    other = harness.user(7101, "Мария")
+    await open_day(other)
+    await other.click("08:00")
+
+
+async def test_a_forged_staff_button_from_a_patient_changes_nothing(harness: BotHarness) -> None:
+    ticket = await book_petrov(harness)
+    patient = harness.user(7100, "Пётр")
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        booking_id = booking.id
+    for data in (f"sc:{booking_id}:0", f"sc:{booking_id}:1"):
+        answer = await patient.click_data(data, patient.last_bot_message.message_id)
+        assert answer is not None
+        assert "завершён" in (answer.text or "")
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.ACTIVE
+    assert ticket
