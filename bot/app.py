@@ -15,6 +15,7 @@ from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
+from bot.delivery.limiter import RateLimiter
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
 from bot.handlers import (
@@ -76,11 +77,17 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     )
     # One update of a user at a time: quick double taps or fast typing must not interleave
     # their reads and writes of the dialogue state.
+    # One budget for every message the bot sends on its own (reminders, notices to patients).
+    limiter = RateLimiter(
+        per_second=settings.reminders.per_second,
+        per_chat_interval=settings.reminders.per_chat_interval_seconds,
+    )
     dp = Dispatcher(
         storage=storage,
         events_isolation=SimpleEventIsolation(),
         settings=settings,
         clock=clock,
+        limiter=limiter,
     )
     # Patients type identity numbers: only in a private chat, never in a group.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -163,7 +170,9 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
         await prepare_data(db, settings=settings, clock=clock)
         dp = create_dispatcher(db, settings=settings, clock=clock)
         bot = create_bot(settings)
-        reminders = ReminderDispatcher(db=db, bot=bot, clock=clock, settings=settings.reminders)
+        reminders = ReminderDispatcher(
+            db=db, bot=bot, clock=clock, settings=settings.reminders, limiter=dp["limiter"]
+        )
         await reminders.recover()
         scheduler = create_scheduler(db, dp, settings=settings, clock=clock, reminders=reminders)
         scheduler.start()

@@ -11,3 +11,4 @@ class BookingFlow(StatesGroup):
 
 class StaffFlow(StatesGroup):
     cancel_reason = State()
+    close_confirm = State()

@@ -219,6 +219,9 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None]
     # «Подтверждаю» pressed on a reminder; staff see it.
     confirmed_at: Mapped[datetime | None]
+    # After the registry cancelled this booking: the one the patient took among the offered
+    # alternatives (so an offer is taken only once).
+    rebooked_as_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     # Bumped on every change (the SEQUENCE of the booking's calendar event). It is also the
     # mapper's version counter: of two changes racing on one booking, the second one's UPDATE
     # finds the row changed and fails instead of overwriting it.
@@ -304,6 +307,21 @@ class AccountPatient(Base):
     patient: Mapped[Patient] = relationship()
 
 
+class Closure(Base):
+    """A doctor's time closed by the registry (a day off sick, a meeting): no bookings there."""
+
+    __tablename__ = "closures"
+    __table_args__ = (Index("ix_closures_doctor_time", "doctor_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(300))
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[datetime]
+
+
 class StaffRole(enum.StrEnum):
     ADMIN = "admin"
     REGISTRAR = "registrar"
@@ -384,6 +402,7 @@ class FsmRecord(Base):
 __all__ = [
     "AccountPatient",
     "AuditEntry",
+    "Closure",
     "Base",
     "Booking",
     "BookingStatus",

@@ -7,8 +7,10 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.limiter import RateLimiter
 from bot.services.clock import Clock
 from bot.services.reminders import mark_unreachable
 from db.models import TelegramChat
@@ -19,20 +21,32 @@ MAX_RETRY_AFTER = 5
 
 
 async def notify_chat(
-    bot: Bot, session: AsyncSession, *, chat_id: int, text: str, clock: Clock
+    bot: Bot,
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    text: str,
+    clock: Clock,
+    markup: InlineKeyboardMarkup | None = None,
+    limiter: RateLimiter | None = None,
 ) -> bool:
     """Send `text` to the chat unless it is known unreachable; True if Telegram took it."""
     chat = await session.get(TelegramChat, chat_id)
     if chat is not None and chat.unreachable_at is not None:
         return False
     for _ in range(2):
+        if limiter is not None:
+            await limiter.acquire(chat_id)
         try:
-            await bot.send_message(chat_id, text)
+            await bot.send_message(chat_id, text, reply_markup=markup)
             return True
         except TelegramRetryAfter as error:
             if error.retry_after > MAX_RETRY_AFTER:
                 break
-            await asyncio.sleep(error.retry_after)
+            if limiter is not None:
+                limiter.back_off(error.retry_after)
+            else:
+                await asyncio.sleep(error.retry_after)
         except TelegramForbiddenError:
             await mark_unreachable(session, chat_id=chat_id, now=clock.now())
             return False

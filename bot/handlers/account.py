@@ -9,6 +9,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.config import Settings
@@ -19,8 +20,10 @@ from bot.handlers.identify import ask_identity
 from bot.handlers.moves import start_move
 from bot.keyboards import account as kb
 from bot.keyboards import booking as booking_kb
+from bot.keyboards.alternatives import alternatives as alternatives_kb
 from bot.keyboards.callbacks import (
     AddPatient,
+    AltBook,
     ForgetPatient,
     MyBooking,
     MyBookings,
@@ -29,9 +32,13 @@ from bot.keyboards.callbacks import (
     Withdraw,
 )
 from bot.services import accounts
+from bot.services import staff as staff_services
 from bot.services.booking import (
     BookingError,
+    LimitReachedError,
     NotChangeableError,
+    SlotUnavailableError,
+    book_alternative,
     booking_calendar,
     cancel_booking,
     changeable_booking,
@@ -42,6 +49,7 @@ from bot.services.consent import has_consent
 from bot.services.dates import local_when
 from bot.states import BookingFlow
 from bot.texts import esc
+from db.models import Booking
 
 BOOKINGS_PER_PAGE = 5
 # Names in the list are cut to keep a page far below Telegram's 4096 characters; the card
@@ -253,6 +261,56 @@ async def add_patient(
     )
 
 
+async def book_offered(
+    query: CallbackQuery,
+    callback_data: AltBook,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """One press on an alternative the registry offered with a cancellation."""
+    now = clock.now()
+    bot = query.bot
+    assert bot is not None
+    try:
+        booking = await book_alternative(
+            session,
+            cancelled_booking_id=callback_data.b,
+            slot_id=callback_data.sl,
+            telegram_user_id=query.from_user.id,
+            now=now,
+            reminders=settings.reminders.policy,
+            limits=settings.booking.limits,
+        )
+    except SlotUnavailableError:
+        await query.answer(texts.ALTERNATIVE_TAKEN, show_alert=True)
+        old = await session.get(
+            Booking,
+            callback_data.b,
+            options=[selectinload(Booking.slot)],
+            populate_existing=True,
+        )
+        if old is not None:
+            offer = await staff_services.alternatives(session, booking=old, now=now)
+            await screens.show(
+                query,
+                screens.Screen(texts.ALTERNATIVE_TAKEN, alternatives_kb(old.id, offer)),
+            )
+        return
+    except NotChangeableError as refusal:
+        await query.answer(texts.refusal(refusal), show_alert=True)
+        return
+    except LimitReachedError as error:
+        await query.answer(texts.limit_reached(error), show_alert=True)
+        return
+    await query.answer()
+    ticket = await load_ticket(session, booking_id=booking.id, now=now)
+    await bot.send_message(
+        query.from_user.id, texts.BOOKED.format(details=texts.ticket_details(ticket))
+    )
+    await send_ticket(bot, query.from_user.id, ticket, markup=booking_kb.start_only())
+
+
 async def cmd_forget(message: Message) -> None:
     await message.answer(texts.ASK_WITHDRAW, reply_markup=kb.confirm_withdraw())
 
@@ -280,4 +338,5 @@ def create_router() -> Router:
     router.callback_query.register(forget, ForgetPatient.filter(), F.message)
     router.callback_query.register(withdraw, Withdraw.filter(), F.message)
     router.callback_query.register(add_patient, AddPatient.filter(), F.message)
+    router.callback_query.register(book_offered, AltBook.filter(), F.message)
     return router

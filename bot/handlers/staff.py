@@ -3,7 +3,8 @@ router, so their updates fall through to the ordinary handlers like any unknown 
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,20 +19,24 @@ from aiogram.types import (
     TelegramObject,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.limiter import RateLimiter
 from bot.delivery.notify import notify_chat
 from bot.handlers import screens
-from bot.keyboards.callbacks import StaffCancel
+from bot.keyboards.alternatives import alternatives as alternatives_kb
+from bot.keyboards.callbacks import StaffCancel, StaffClose
 from bot.services import audit, staff
 from bot.services.booking import NotChangeableError, cancel_booking_by_staff, load_ticket
 from bot.services.clock import Clock
 from bot.services.dates import local_when, long_day
 from bot.services.identity import mask
+from bot.services.slots import local_day_bounds
 from bot.states import StaffFlow
 from bot.texts import esc
-from db.models import Booking, BookingStatus
+from db.models import Booking, BookingStatus, Doctor
 
 
 class IsStaff(Filter):
@@ -341,6 +346,185 @@ async def cmd_staff(
     await message.answer(texts.STAFF_ADDED.format(id=member_id, scope=scope))
 
 
+TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+async def _period(
+    session: AsyncSession, words: list[str], *, access: staff.StaffAccess, clock: Clock
+) -> tuple[Doctor, datetime, datetime, list[str]] | str:
+    """`<doctor> <date> [HH:MM-HH:MM] rest…` → doctor, UTC bounds, the rest; or an error text."""
+    if len(words) < 2:
+        return ""
+    doctors = await staff.find_doctors(session, query=words[0], access=access)
+    if len(doctors) != 1:
+        return (
+            texts.STAFF_NOTHING_FOUND
+            if not doctors
+            else texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(", ".join(d.code for d in doctors)))
+        )
+    doctor = doctors[0]
+    tz = ZoneInfo(doctor.organization.timezone)
+    day = _parse_day(words[1], today=clock.now().astimezone(tz))
+    if day is None:
+        return texts.STAFF_BAD_DATE
+    since, until = local_day_bounds(day.date(), tz)
+    rest = words[2:]
+    if rest and (match := TIME_RANGE.match(rest[0])):
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        try:
+            start = datetime.combine(day.date(), time(h1, m1), tzinfo=tz)
+            end = datetime.combine(day.date(), time(h2, m2), tzinfo=tz)
+        except ValueError:
+            return texts.STAFF_BAD_DATE
+        if end <= start:
+            return texts.STAFF_BAD_DATE
+        since, until, rest = start.astimezone(UTC), end.astimezone(UTC), rest[1:]
+    return doctor, since, until, rest
+
+
+async def cmd_close(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    access: staff.StaffAccess,
+    clock: Clock,
+) -> None:
+    parsed = await _period(session, (command.args or "").split(), access=access, clock=clock)
+    if isinstance(parsed, str) or not parsed[3]:
+        await message.answer(
+            parsed if isinstance(parsed, str) and parsed else texts.STAFF_USAGE_CLOSE
+        )
+        return
+    doctor, since, until, rest = parsed
+    reason = " ".join(rest)[:REASON_LIMIT]
+    rows = await staff.doctor_day(
+        session, doctor=doctor, day=since.astimezone(ZoneInfo(doctor.organization.timezone)).date()
+    )
+    count = sum(
+        1
+        for r in rows
+        if r.booking and since <= r.slot.starts_at < until and r.slot.starts_at > clock.now()
+    )
+    await state.set_state(StaffFlow.close_confirm)
+    await state.set_data(
+        {
+            "close": {
+                "doctor": doctor.id,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "reason": reason,
+            }
+        }
+    )
+    tz = ZoneInfo(doctor.organization.timezone)
+    start, end = since.astimezone(tz), until.astimezone(tz)
+    whole_day = (since, until) == local_day_bounds(start.date(), tz)
+    hours = "весь день" if whole_day else f"{start:%H:%M}–{end:%H:%M}"
+    when = f"{long_day(start.date())}, {hours}"
+    await message.answer(
+        texts.STAFF_CONFIRM_CLOSE.format(
+            doctor=esc(doctor.full_name), when=when, reason=esc(reason), count=count
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=texts.BTN_CLOSE_YES, callback_data=StaffClose(ok=True).pack()
+                    ),
+                    InlineKeyboardButton(
+                        text=texts.BTN_CANCEL_NO, callback_data=StaffClose(ok=False).pack()
+                    ),
+                ]
+            ]
+        ),
+    )
+
+
+async def on_close(
+    query: CallbackQuery,
+    callback_data: StaffClose,
+    state: FSMContext,
+    session: AsyncSession,
+    access: staff.StaffAccess,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> None:
+    data = (await state.get_data()).get("close")
+    await state.clear()
+    await query.answer()
+    if not callback_data.ok or not data:
+        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        return
+    doctor = await session.get(Doctor, data["doctor"], options=[selectinload(Doctor.organization)])
+    if doctor is None or not access.may_see(doctor.organization.code):
+        await screens.show(query, screens.Screen(texts.STAFF_NOTHING_FOUND))
+        return
+    now = clock.now()
+    cancelled = await staff.close_time(
+        session,
+        doctor=doctor,
+        since=datetime.fromisoformat(data["since"]),
+        until=datetime.fromisoformat(data["until"]),
+        reason=data["reason"],
+        staff_telegram_id=access.telegram_user_id,
+        now=now,
+    )
+    notified = 0
+    assert query.bot is not None
+    for booking in cancelled:
+        if not booking.telegram_chat_id:
+            continue
+        offer = await staff.alternatives(session, booking=booking, now=now)
+        ticket = await load_ticket(session, booking_id=booking.id, now=now)
+        sent = await notify_chat(
+            query.bot,
+            session,
+            chat_id=booking.telegram_chat_id,
+            text=texts.CLOSED_BY_REGISTRY.format(
+                reason=esc(data["reason"]),
+                details=texts.ticket_details(ticket),
+                offer=texts.ALTERNATIVES_OFFER if offer else texts.NO_ALTERNATIVES,
+                phone=esc(ticket.organization_phone),
+            ),
+            markup=alternatives_kb(booking.id, offer),
+            clock=clock,
+            limiter=limiter,
+        )
+        notified += int(sent)
+    await screens.show(
+        query,
+        screens.Screen(texts.STAFF_CLOSED.format(count=len(cancelled), notified=notified)),
+    )
+
+
+async def cmd_reopen(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    access: staff.StaffAccess,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    parsed = await _period(session, (command.args or "").split(), access=access, clock=clock)
+    if isinstance(parsed, str):
+        await message.answer(parsed or texts.STAFF_USAGE_REOPEN)
+        return
+    doctor, since, until, _ = parsed
+    count = await staff.reopen_time(
+        session,
+        doctor=doctor,
+        since=since,
+        until=until,
+        now=clock.now(),
+        horizon_days=settings.booking.horizon_days,
+    )
+    await message.answer(
+        texts.STAFF_REOPENED.format(count=count) if count else texts.STAFF_NOTHING_TO_REOPEN
+    )
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsStaff())
@@ -352,4 +536,7 @@ def create_router() -> Router:
     router.message.register(cmd_staff, Command("staff"))
     router.message.register(typed_reason, StaffFlow.cancel_reason, F.text)
     router.callback_query.register(on_cancel, StaffCancel.filter(), F.message)
+    router.message.register(cmd_close, Command("close"))
+    router.message.register(cmd_reopen, Command("reopen"))
+    router.callback_query.register(on_close, StaffClose.filter(), F.message)
     return router

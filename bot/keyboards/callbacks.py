@@ -132,3 +132,16 @@ class StaffCancel(CallbackData, prefix="sc"):
 
     b: Id
     step: Annotated[int, Field(ge=0, le=2)] = 0
+
+
+class StaffClose(CallbackData, prefix="cl"):
+    """Confirms the closure kept in the staff member's dialogue data."""
+
+    ok: bool
+
+
+class AltBook(CallbackData, prefix="ab"):
+    """An alternative offered after the registry cancelled booking `b`: book slot `sl`."""
+
+    b: Id
+    sl: Id

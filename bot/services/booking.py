@@ -260,6 +260,7 @@ class ChangeRefusal(enum.StrEnum):
     TOO_LATE = "too_late"  # within the cut-off before the visit
     CHANGED = "changed"  # someone else changed it at the same moment
     OTHER_SERVICE = "other_service"  # a move keeps the service; only the doctor may change
+    REBOOKED = "rebooked"  # an offered alternative was already taken
 
 
 async def changeable_booking(
@@ -406,7 +407,13 @@ async def cancel_booking_by_staff(
 
 
 async def _cancel(
-    session: AsyncSession, *, booking: Booking, actor: Actor, reason: str | None, now: datetime
+    session: AsyncSession,
+    *,
+    booking: Booking,
+    actor: Actor,
+    reason: str | None,
+    now: datetime,
+    commit: bool = True,
 ) -> Booking:
     before = audit.snapshot(booking, starts_at=booking.slot.starts_at)
     booking.status = BookingStatus.CANCELLED
@@ -423,8 +430,23 @@ async def _cancel(
         reason=reason,
     )
     await cancel_for_booking(session, booking_id=booking.id)
-    await session.commit()
+    if commit:
+        await session.commit()
     return booking
+
+
+async def cancel_in_closure(
+    session: AsyncSession, *, booking: Booking, staff_telegram_id: int, reason: str, now: datetime
+) -> Booking:
+    """Cancel inside the caller's transaction (closing a day cancels all its bookings at once)."""
+    return await _cancel(
+        session,
+        booking=booking,
+        actor=Actor.staff(staff_telegram_id),
+        reason=reason,
+        now=now,
+        commit=False,
+    )
 
 
 @_refuse_when_overtaken
@@ -580,3 +602,43 @@ async def booking_calendar(
         sequence=booking.revision,
         now=now,
     )
+
+
+async def book_alternative(
+    session: AsyncSession,
+    *,
+    cancelled_booking_id: int,
+    slot_id: int,
+    telegram_user_id: int,
+    now: datetime,
+    reminders: ReminderPolicy,
+    limits: BookingLimits,
+) -> Booking:
+    """One press on an alternative offered after the registry cancelled a booking.
+
+    Only the chat that was told may use the offer, only once, and only for the same patient
+    and service; a time taken meanwhile is refused like any other.
+    """
+    old = await session.get(Booking, cancelled_booking_id, populate_existing=True)
+    if (
+        old is None
+        or old.telegram_user_id != telegram_user_id
+        or old.status is not BookingStatus.CANCELLED
+    ):
+        raise NotChangeableError(ChangeRefusal.NOT_FOUND)
+    if old.rebooked_as_id is not None:
+        raise NotChangeableError(ChangeRefusal.REBOOKED)
+    new = await book_slot(
+        session,
+        slot_id=slot_id,
+        service_id=old.service_id,
+        patient_id=old.patient_id,
+        telegram_user_id=telegram_user_id,
+        telegram_chat_id=old.telegram_chat_id,
+        now=now,
+        reminders=reminders,
+        limits=limits,
+    )
+    old.rebooked_as_id = new.id
+    await session.commit()
+    return new

@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db.models import Booking, BookingStatus, Doctor, Slot, WorkingHours
+from db.models import Booking, BookingStatus, Closure, Doctor, Slot, WorkingHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +107,21 @@ async def generate_slots(
                     del have[slot.starts_at]
             # Deletes must reach the database before inserts reuse their start times.
             await session.flush()
+        closures = (
+            await session.scalars(
+                select(Closure).where(Closure.doctor_id == doctor.id, Closure.ends_at > now)
+            )
+        ).all()
+        closed = {
+            start for start in wanted if any(c.starts_at <= start < c.ends_at for c in closures)
+        }
         for start, slot in have.items():
-            if wanted.get(start) == slot.ends_at and not slot.is_open:
-                slot.is_open = True
+            # Closed by the registry stays closed; otherwise the rules decide.
+            should_open = wanted.get(start) == slot.ends_at and start not in closed
+            if slot.is_open != should_open and (should_open or start in closed):
+                slot.is_open = should_open
         new = [
-            Slot(doctor_id=doctor.id, starts_at=start, ends_at=end)
+            Slot(doctor_id=doctor.id, starts_at=start, ends_at=end, is_open=start not in closed)
             for start, end in wanted.items()
             if start not in have
         ]

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
-from bot.services.slots import local_day_bounds
+from bot.services.booking import cancel_in_closure
+from bot.services.slots import generate_slots, local_day_bounds
 from db.models import (
     Booking,
     BookingStatus,
+    Closure,
     Doctor,
     Organization,
     Patient,
@@ -23,6 +25,7 @@ from db.models import (
     Slot,
     StaffMember,
     StaffRole,
+    doctor_services,
 )
 
 
@@ -187,3 +190,105 @@ async def booking_for(
     if booking is None or not access.may_see(booking.service.organization.code):
         return None
     return booking
+
+
+async def close_time(
+    session: AsyncSession,
+    *,
+    doctor: Doctor,
+    since: datetime,
+    until: datetime,
+    reason: str,
+    staff_telegram_id: int,
+    now: datetime,
+) -> list[Booking]:
+    """Close the doctor's time and cancel its bookings, in one transaction; return them."""
+    session.add(
+        Closure(
+            doctor_id=doctor.id,
+            starts_at=since,
+            ends_at=until,
+            reason=reason,
+            closed_by=staff_telegram_id,
+            closed_at=now,
+        )
+    )
+    await session.execute(
+        update(Slot)
+        .where(Slot.doctor_id == doctor.id, Slot.starts_at >= since, Slot.starts_at < until)
+        .values(is_open=False)
+    )
+    bookings = list(
+        (
+            await session.scalars(
+                select(Booking)
+                .join(Slot, Slot.id == Booking.slot_id)
+                .where(
+                    Slot.doctor_id == doctor.id,
+                    Slot.starts_at >= max(since, now),
+                    Slot.starts_at < until,
+                    Booking.status == BookingStatus.ACTIVE,
+                )
+                .options(*_booking_options())
+            )
+        ).all()
+    )
+    for booking in bookings:
+        await cancel_in_closure(
+            session,
+            booking=booking,
+            staff_telegram_id=staff_telegram_id,
+            reason=reason,
+            now=now,
+        )
+    await session.commit()
+    return bookings
+
+
+async def reopen_time(
+    session: AsyncSession,
+    *,
+    doctor: Doctor,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    horizon_days: int,
+) -> int:
+    """Undo closures inside the range for the future; the weekly rules reopen their slots."""
+    result = await session.execute(
+        delete(Closure).where(
+            Closure.doctor_id == doctor.id, Closure.starts_at >= since, Closure.ends_at <= until
+        )
+    )
+    await generate_slots(session, now=now, horizon_days=horizon_days, doctor_ids=[doctor.id])
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def alternatives(
+    session: AsyncSession, *, booking: Booking, now: datetime, count: int = 3
+) -> list[Slot]:
+    """The nearest free times for a cancelled booking: its doctor first, then colleagues."""
+    taken = select(Booking.slot_id).where(Booking.status == BookingStatus.ACTIVE)
+    free = (
+        select(Slot)
+        .join(doctor_services, doctor_services.c.doctor_id == Slot.doctor_id)
+        .where(
+            doctor_services.c.service_id == booking.service_id,
+            Slot.is_open.is_(True),
+            Slot.starts_at > now,
+            Slot.id.not_in(taken),
+        )
+        .options(selectinload(Slot.doctor).selectinload(Doctor.organization))
+        .order_by(Slot.starts_at)
+    )
+    doctor_id = booking.slot.doctor_id
+    own = (await session.scalars(free.where(Slot.doctor_id == doctor_id).limit(count))).all()
+    others = (
+        (
+            await session.scalars(free.where(Slot.doctor_id != doctor_id).limit(count - len(own)))
+        ).all()
+        if len(own) < count
+        else []
+    )
+    return [*own, *others]

@@ -106,7 +106,7 @@ class BotHarness:
             bot=self._bot,
             clock=self.clock,
             settings=self._settings.reminders,
-            limiter=limiter,
+            limiter=limiter or (self._dp["limiter"] if self._dp is not None else None),
         )
 
     async def stop_bot(self) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from bot.standin.harness import BotHarness
 from db.models import Booking, BookingStatus, StaffMember
 from tests.e2e.conftest import ADMIN_ID
-from tests.e2e.flow import PETROV, identify, open_day
+from tests.e2e.flow import PETROV, SIDOROVA, identify, open_day
 
 IDLE = "Я помогаю записаться на приём к врачу"
 
@@ -165,3 +165,83 @@ async def test_a_forged_staff_button_from_a_patient_changes_nothing(harness: Bot
         assert booking is not None
         assert booking.status is BookingStatus.ACTIVE
     assert ticket
+
+
+async def test_closing_a_day_tells_each_patient_once_with_alternatives(
+    harness: BotHarness,
+) -> None:
+    first, second = harness.user(7300, "Пётр"), harness.user(7301, "Мария")
+    for user, patient, time_ in ((first, PETROV, "08:00"), (second, SIDOROVA, "08:30")):
+        await open_day(user)
+        await user.click(time_)
+        await user.click("Принимаю")
+        await identify(user, patient)
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send("/close ivanova 02.12.2026 Врач на больничном")
+    confirm = admin.last_bot_message.text
+    assert "весь день" in confirm
+    assert "Записей в это время: 2" in confirm
+    await admin.click("Закрыть")
+    assert "Отменено записей: 2, пациентов уведомлено: 2" in admin.last_bot_message.text
+
+    for user in (first, second):
+        notices = [m for m in user.bot_messages if "отменена регистратурой" in (m.text or "")]
+        assert len(notices) == 1
+        assert "Причина: Врач на больничном" in notices[0].text
+        offered = [row[0] for row in user.buttons(notices[0])[:-1]]
+        # The same doctor's nearest free times first.
+        assert offered == [
+            "вт 01.12 09:30 · Иванова А. П.",
+            "вт 01.12 10:00 · Иванова А. П.",
+            "вт 01.12 10:30 · Иванова А. П.",
+        ]
+    await first.click("вт 01.12 09:30 · Иванова А. П.")
+    assert "Вы успешно записались" in first.bot_messages[-2].text
+    assert first.last_bot_message.document is not None
+    # The same offer taken meanwhile is refused cleanly, with what is free now.
+    answer = await second.click("вт 01.12 09:30 · Иванова А. П.")
+    assert answer is not None
+    assert "уже заняли" in (answer.text or "")
+    assert second.buttons()[0] == ["вт 01.12 10:00 · Иванова А. П."]
+    await second.click("вт 01.12 10:00 · Иванова А. П.")
+    assert "Вы успешно записались" in second.bot_messages[-2].text
+    # An offer is taken only once.
+    notice = next(m for m in first.bot_messages if "отменена регистратурой" in (m.text or ""))
+    answer = await first.click("вт 01.12 10:30 · Иванова А. П.", message_id=notice.message_id)
+    assert answer is not None
+    assert "уже записались" in (answer.text or "")
+
+    # The closed day accepts no bookings; reopening brings it back.
+    patient = harness.user(7302, "Анна")
+    await patient.send("/start")
+    await patient.click("Поликлиника № 1")
+    await patient.click("Приём терапевта")
+    await patient.click("Врач-терапевт — Иванова А. П.")
+    assert "✖ ср 02.12" in [b for row in patient.buttons() for b in row]
+    await admin.send("/reopen ivanova 02.12.2026")
+    assert "открыт снова" in admin.last_bot_message.text
+    await patient.click("Назад")
+    await patient.click("Врач-терапевт — Иванова А. П.")
+    assert "ср 02.12 · 08:00–10:00" in [b for row in patient.buttons() for b in row]
+    async with harness.database.sessions() as session:
+        bookings = (await session.scalars(select(Booking).order_by(Booking.id))).all()
+        assert [b.status for b in bookings] == [
+            BookingStatus.CANCELLED,
+            BookingStatus.CANCELLED,
+            BookingStatus.ACTIVE,
+            BookingStatus.ACTIVE,
+        ]
+
+
+async def test_closing_a_time_range_keeps_the_rest_of_the_day(harness: BotHarness) -> None:
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send("/close ivanova 02.12.2026 08:00-09:00 Совещание")
+    assert "08:00–09:00" in admin.last_bot_message.text
+    await admin.click("Закрыть")
+    await admin.send("/day ivanova 02.12.2026")
+    day = admin.last_bot_message.text
+    assert "08:00 — закрыто" in day
+    assert "08:30 — закрыто" in day
+    assert "09:00 — свободно" in day
+    await admin.send("/close ivanova 02.12.2026")
+    assert "/close" in admin.last_bot_message.text  # usage: the reason is required
