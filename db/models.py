@@ -402,10 +402,10 @@ class FsmRecord(Base):
 __all__ = [
     "AccountPatient",
     "AuditEntry",
-    "Closure",
     "Base",
     "Booking",
     "BookingStatus",
+    "Closure",
     "Consent",
     "Doctor",
     "FsmRecord",
