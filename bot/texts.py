@@ -351,3 +351,13 @@ STAFF_CONFIRM_CLOSE = (
 STAFF_CLOSED = "Приём закрыт. Отменено записей: {count}, пациентов уведомлено: {notified}."
 STAFF_REOPENED = "Приём открыт снова (снято закрытий: {count})."
 STAFF_NOTHING_TO_REOPEN = "В этом промежутке закрытий нет."
+
+BTN_STAFF_MOVE = "Перенести"
+BTN_MOVE_YES = "Да, перенести"
+STAFF_MOVE_INTRO = "<b>Перенос талона № {ticket}</b>. Выберите новый день и время."
+STAFF_CONFIRM_MOVE = "<b>Перенести талон № {ticket}?</b>\n\n{summary}"
+STAFF_MOVED = "Талон № {ticket} перенесён на {when}. {notified}"
+MOVED_BY_REGISTRY = (
+    "<b>Регистратура перенесла вашу запись.</b>\n\n{details}\n\n"
+    "Новый талон — ниже. Вопросы — по телефону {phone}."
+)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -16,6 +16,7 @@ from bot.handlers import screens
 from bot.handlers.documents import send_calendar, send_ticket
 from bot.handlers.identify import show_times_again
 from bot.keyboards import booking as kb
+from bot.keyboards.callbacks import StaffMove
 from bot.services.booking import (
     LimitReachedError,
     NotChangeableError,
@@ -42,10 +43,19 @@ async def start_move(
     ticket_number: str,
     clock: Clock,
     settings: Settings,
+    by_staff: bool = False,
 ) -> None:
     """A new dialogue on the booking's doctor, remembering which booking it moves."""
     sid = screens.new_session_id()
-    draft = {"sid": sid, "svc": service_id, "doc": doctor_id, "move": booking_id, "from": slot_id}
+    draft: dict[str, Any] = {
+        "sid": sid,
+        "svc": service_id,
+        "doc": doctor_id,
+        "move": booking_id,
+        "from": slot_id,
+    }
+    if by_staff:
+        draft.update(staff=True, ticket=ticket_number)
     screen = await screens.days(
         session,
         sid=sid,
@@ -59,7 +69,9 @@ async def start_move(
         return
     await state.set_state(BookingFlow.browsing)
     await state.set_data(draft)
-    intro = texts.MOVE_INTRO.format(ticket=texts.esc(ticket_number))
+    intro = (texts.STAFF_MOVE_INTRO if by_staff else texts.MOVE_INTRO).format(
+        ticket=texts.esc(ticket_number)
+    )
     assert query.bot is not None
     await query.bot.send_message(
         query.from_user.id, f"{intro}\n\n{screen.text}", reply_markup=screen.markup
@@ -76,6 +88,22 @@ async def move_to_slot(
     settings: Settings,
 ) -> None:
     now = clock.now()
+    if draft.get("staff"):
+        # The registry confirms before the patient's time changes.
+        await state.clear()
+        summary = await screens.choice_summary(
+            session, slot_id=draft["slot"], service_id=draft["svc"]
+        )
+        await screens.show(
+            query,
+            screens.Screen(
+                texts.STAFF_CONFIRM_MOVE.format(
+                    ticket=texts.esc(draft.get("ticket", "")), summary=summary or ""
+                ),
+                staff_move_confirm(draft["move"], draft["slot"]),
+            ),
+        )
+        return
     try:
         booking = await move_booking(
             session,
@@ -125,3 +153,20 @@ async def move_to_slot(
             text=texts.MOVED_BY_OTHER.format(details=texts.ticket_details(ticket)),
             clock=clock,
         )
+
+
+def staff_move_confirm(booking_id: int, slot_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=texts.BTN_MOVE_YES,
+                    callback_data=StaffMove(b=booking_id, sl=slot_id, ok=True).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=texts.BTN_CANCEL_NO,
+                    callback_data=StaffMove(b=booking_id, sl=slot_id, ok=False).pack(),
+                ),
+            ]
+        ]
+    )

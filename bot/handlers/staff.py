@@ -3,12 +3,14 @@ router, so their updates fall through to the ordinary handlers like any unknown 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -26,10 +28,18 @@ from bot.config import Settings
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.notify import notify_chat
 from bot.handlers import screens
+from bot.handlers.documents import send_ticket
+from bot.handlers.moves import start_move
 from bot.keyboards.alternatives import alternatives as alternatives_kb
-from bot.keyboards.callbacks import StaffCancel, StaffClose
+from bot.keyboards.callbacks import StaffCancel, StaffClose, StaffMove
 from bot.services import audit, staff
-from bot.services.booking import NotChangeableError, cancel_booking_by_staff, load_ticket
+from bot.services.booking import (
+    NotChangeableError,
+    SlotUnavailableError,
+    cancel_booking_by_staff,
+    load_ticket,
+    move_booking_by_staff,
+)
 from bot.services.clock import Clock
 from bot.services.dates import local_when, long_day
 from bot.services.identity import mask
@@ -97,9 +107,89 @@ def _card_keyboard(booking: Booking) -> InlineKeyboardMarkup | None:
             [
                 InlineKeyboardButton(
                     text=texts.BTN_STAFF_CANCEL, callback_data=StaffCancel(b=booking.id).pack()
-                )
+                ),
+                InlineKeyboardButton(
+                    text=texts.BTN_STAFF_MOVE, callback_data=StaffMove(b=booking.id).pack()
+                ),
             ]
         ]
+    )
+
+
+async def on_move(
+    query: CallbackQuery,
+    callback_data: StaffMove,
+    state: FSMContext,
+    session: AsyncSession,
+    access: staff.StaffAccess,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    booking = await staff.booking_for(session, booking_id=callback_data.b, access=access)
+    if booking is None:
+        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        return
+    await query.answer()
+    if not callback_data.sl:
+        await start_move(
+            query,
+            state=state,
+            session=session,
+            booking_id=booking.id,
+            slot_id=booking.slot_id,
+            service_id=booking.service_id,
+            doctor_id=booking.slot.doctor_id,
+            ticket_number=booking.ticket_number,
+            clock=clock,
+            settings=settings,
+            by_staff=True,
+        )
+        return
+    if not callback_data.ok:
+        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        return
+    now = clock.now()
+    try:
+        moved = await move_booking_by_staff(
+            session,
+            booking_id=booking.id,
+            new_slot_id=callback_data.sl,
+            staff_telegram_id=access.telegram_user_id,
+            organization_codes=access.organization_codes,
+            now=now,
+            reminders=settings.reminders.policy,
+        )
+    except NotChangeableError as refusal:
+        await screens.show(query, screens.Screen(texts.refusal(refusal)))
+        return
+    except SlotUnavailableError:
+        await screens.show(query, screens.Screen(texts.TIME_TAKEN))
+        return
+    ticket = await load_ticket(session, booking_id=moved.id, now=now)
+    notified = False
+    assert query.bot is not None
+    if moved.telegram_chat_id:
+        notified = await notify_chat(
+            query.bot,
+            session,
+            chat_id=moved.telegram_chat_id,
+            text=texts.MOVED_BY_REGISTRY.format(
+                details=texts.ticket_details(ticket), phone=esc(ticket.organization_phone)
+            ),
+            clock=clock,
+        )
+        if notified:
+            with contextlib.suppress(TelegramAPIError):
+                await send_ticket(query.bot, moved.telegram_chat_id, ticket)
+    await screens.show(
+        query,
+        screens.Screen(
+            texts.STAFF_MOVED.format(
+                ticket=esc(moved.ticket_number),
+                when=local_when(ticket.starts_at, ticket.timezone),
+                notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
+            )
+        ),
     )
 
 
@@ -536,6 +626,7 @@ def create_router() -> Router:
     router.message.register(cmd_staff, Command("staff"))
     router.message.register(typed_reason, StaffFlow.cancel_reason, F.text)
     router.callback_query.register(on_cancel, StaffCancel.filter(), F.message)
+    router.callback_query.register(on_move, StaffMove.filter(), F.message)
     router.message.register(cmd_close, Command("close"))
     router.message.register(cmd_reopen, Command("reopen"))
     router.callback_query.register(on_close, StaffClose.filter(), F.message)

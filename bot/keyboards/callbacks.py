@@ -145,3 +145,11 @@ class AltBook(CallbackData, prefix="ab"):
 
     b: Id
     sl: Id
+
+
+class StaffMove(CallbackData, prefix="sm"):
+    """Staff: move booking `b`; with `sl` set, confirm the move to that slot (0: keep)."""
+
+    b: Id
+    sl: Annotated[int, Field(ge=0, lt=2**31)] = 0
+    ok: bool = False

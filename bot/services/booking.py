@@ -384,6 +384,21 @@ async def cancel_booking_by_staff(
     now: datetime,
 ) -> Booking:
     """The registry cancels with a reason: no ownership or cut-off, only the staff's scope."""
+    booking = await _staff_booking(
+        session, booking_id=booking_id, organization_codes=organization_codes, now=now
+    )
+    return await _cancel(
+        session, booking=booking, actor=Actor.staff(staff_telegram_id), reason=reason, now=now
+    )
+
+
+async def _staff_booking(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    organization_codes: tuple[str, ...],
+    now: datetime,
+) -> Booking:
     booking = await session.scalar(
         select(Booking)
         .where(Booking.id == booking_id)
@@ -401,9 +416,7 @@ async def cancel_booking_by_staff(
         raise NotChangeableError(ChangeRefusal.CANCELLED)
     if booking.slot.starts_at <= now:
         raise NotChangeableError(ChangeRefusal.PAST)
-    return await _cancel(
-        session, booking=booking, actor=Actor.staff(staff_telegram_id), reason=reason, now=now
-    )
+    return booking
 
 
 async def _cancel(
@@ -473,6 +486,57 @@ async def move_booking(
         now=now,
         cutoff=cutoff,
     )
+    return await _move(
+        session,
+        booking=booking,
+        new_slot_id=new_slot_id,
+        now=now,
+        reminders=reminders,
+        limits=limits,
+        actor=actor or Actor.patient(telegram_user_id),
+        reason=reason,
+    )
+
+
+@_refuse_when_overtaken
+async def move_booking_by_staff(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    new_slot_id: int,
+    staff_telegram_id: int,
+    organization_codes: tuple[str, ...],
+    now: datetime,
+    reminders: ReminderPolicy,
+) -> Booking:
+    """The registry moves a booking: its scope only; no cut-off and no per-patient limits."""
+    booking = await _staff_booking(
+        session, booking_id=booking_id, organization_codes=organization_codes, now=now
+    )
+    return await _move(
+        session,
+        booking=booking,
+        new_slot_id=new_slot_id,
+        now=now,
+        reminders=reminders,
+        limits=None,
+        actor=Actor.staff(staff_telegram_id),
+        reason=None,
+    )
+
+
+async def _move(
+    session: AsyncSession,
+    *,
+    booking: Booking,
+    new_slot_id: int,
+    now: datetime,
+    reminders: ReminderPolicy,
+    limits: BookingLimits | None,
+    actor: Actor,
+    reason: str | None,
+) -> Booking:
+    slot_id = booking.slot_id
     # Any doctor who provides the booked service will do, but not another service.
     if new_slot_id == slot_id:
         raise SlotUnavailableError
@@ -510,7 +574,7 @@ async def move_booking(
         session,
         booking=booking,
         action="moved",
-        actor=actor or Actor.patient(telegram_user_id),
+        actor=actor,
         now=now,
         before=before,
         after=audit.snapshot(booking, starts_at=visit.starts_at),

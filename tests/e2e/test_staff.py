@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.standin.harness import BotHarness
-from db.models import Booking, BookingStatus, StaffMember
+from db.models import Booking, BookingStatus, StaffMember, TelegramChat
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.flow import PETROV, SIDOROVA, identify, open_day
 
@@ -245,3 +245,49 @@ async def test_closing_a_time_range_keeps_the_rest_of_the_day(harness: BotHarnes
     assert "09:00 — свободно" in day
     await admin.send("/close ivanova 02.12.2026")
     assert "/close" in admin.last_bot_message.text  # usage: the reason is required
+
+
+async def test_staff_move_with_confirmation_tells_the_patient_and_sends_a_ticket(
+    harness: BotHarness,
+) -> None:
+    ticket = await book_petrov(harness)
+    patient = harness.user(7100, "Пётр")
+    documents = len(patient.documents)
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send(f"/find {ticket}")
+    await admin.click("Перенести")
+    assert "Перенос талона" in admin.last_bot_message.text
+    await admin.click("чт 03.12 · 08:00–09:00")
+    await admin.click("08:30")
+    assert "Перенести талон" in admin.last_bot_message.text
+    await admin.click("Нет")
+    assert "Запись оставлена" in admin.last_bot_message.text
+    await admin.send(f"/find {ticket}")
+    await admin.click("Перенести")
+    await admin.click("чт 03.12 · 08:00–09:00")
+    await admin.click("08:30")
+    await admin.click("Да, перенести")
+    assert "перенесён на четверг, 3 декабря 2026 г., 08:30" in admin.last_bot_message.text
+    assert "Пациент уведомлён" in admin.last_bot_message.text
+    notice = [m for m in patient.bot_messages if "Регистратура перенесла" in (m.text or "")]
+    assert len(notice) == 1
+    assert len(patient.documents) == documents + 1
+    await admin.send(f"/history {ticket}")
+    assert "перенос → 03.12.2026 08:30, регистратура 7000" in admin.last_bot_message.text
+    # The old time is free again.
+    other = harness.user(7101, "Мария")
+    await open_day(other)
+    await other.click("08:00")
+
+
+async def test_a_blocked_patient_is_not_counted_as_told(harness: BotHarness) -> None:
+    await book_petrov(harness)
+    harness.server.block(7100)
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send("/close ivanova 02.12.2026 Врач на больничном")
+    await admin.click("Закрыть")
+    assert "пациентов уведомлено: 0" in admin.last_bot_message.text
+    async with harness.database.sessions() as session:
+        chat = await session.get(TelegramChat, 7100)
+        assert chat is not None
+        assert chat.unreachable_at is not None
