@@ -156,7 +156,13 @@ async def test_a_forged_staff_button_from_a_patient_changes_nothing(harness: Bot
         booking = await session.scalar(select(Booking))
         assert booking is not None
         booking_id = booking.id
-    for data in (f"sc:{booking_id}:0", f"sc:{booking_id}:1"):
+    for data in (
+        f"sc:{booking_id}:0",
+        f"sc:{booking_id}:1",
+        f"sm:{booking_id}:0:0",
+        f"sm:{booking_id}:5:1",
+        "cl:1",
+    ):
         answer = await patient.click_data(data, patient.last_bot_message.message_id)
         assert answer is not None
         assert "завершён" in (answer.text or "")
