@@ -189,11 +189,7 @@ async def on_booking(
                     query,
                     state=state,
                     session=session,
-                    booking_id=booking.id,
-                    slot_id=booking.slot_id,
-                    service_id=booking.service_id,
-                    doctor_id=booking.slot.doctor_id,
-                    ticket_number=booking.ticket_number,
+                    booking=booking,
                     clock=clock,
                     settings=settings,
                 )

@@ -27,6 +27,7 @@ from bot.services.booking import (
 )
 from bot.services.clock import Clock
 from bot.states import BookingFlow
+from db.models import Booking
 
 logger = logging.getLogger(__name__)
 
@@ -36,26 +37,23 @@ async def start_move(
     *,
     state: FSMContext,
     session: AsyncSession,
-    booking_id: int,
-    slot_id: int,
-    service_id: int,
-    doctor_id: int,
-    ticket_number: str,
+    booking: Booking,
     clock: Clock,
     settings: Settings,
     by_staff: bool = False,
 ) -> None:
     """A new dialogue on the booking's doctor, remembering which booking it moves."""
     sid = screens.new_session_id()
+    service_id, doctor_id = booking.service_id, booking.slot.doctor_id
     draft: dict[str, Any] = {
         "sid": sid,
         "svc": service_id,
         "doc": doctor_id,
-        "move": booking_id,
-        "from": slot_id,
+        "move": booking.id,
+        "from": booking.slot_id,
     }
     if by_staff:
-        draft.update(staff=True, ticket=ticket_number)
+        draft.update(staff=True, ticket=booking.ticket_number)
     screen = await screens.days(
         session,
         sid=sid,
@@ -70,7 +68,7 @@ async def start_move(
     await state.set_state(BookingFlow.browsing)
     await state.set_data(draft)
     intro = (texts.STAFF_MOVE_INTRO if by_staff else texts.MOVE_INTRO).format(
-        ticket=texts.esc(ticket_number)
+        ticket=texts.esc(booking.ticket_number)
     )
     assert query.bot is not None
     await query.bot.send_message(

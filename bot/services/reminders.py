@@ -59,6 +59,11 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
     ).all()
     if not candidates:
         return []
+    return sorted(await _claim(session, candidates=candidates, now=now))
+
+
+async def _claim(session: AsyncSession, *, candidates: Sequence[int], now: datetime) -> list[int]:
+    """planned → sending for those still planned: of two dispatchers, only one wins a row."""
     claimed = (
         await session.scalars(
             update(Reminder)
@@ -68,7 +73,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
         )
     ).all()
     await session.commit()
-    return sorted(claimed)
+    return list(claimed)
 
 
 async def finish(
@@ -246,16 +251,7 @@ async def claim_companions(
     ).all()
     if not candidates:
         return []
-    claimed = (
-        await session.scalars(
-            update(Reminder)
-            .where(Reminder.id.in_(candidates), Reminder.state == ReminderState.PLANNED)
-            .values(state=ReminderState.SENDING, claimed_at=now)
-            .returning(Reminder.id)
-        )
-    ).all()
-    await session.commit()
-    return list(claimed)
+    return await _claim(session, candidates=candidates, now=now)
 
 
 async def reschedule(
