@@ -277,6 +277,7 @@ async def book_offered(
             now=now,
             reminders=settings.reminders.policy,
             limits=settings.booking.limits,
+            horizon_days=settings.booking.horizon_days,
         )
     except SlotUnavailableError:
         await query.answer(texts.ALTERNATIVE_TAKEN, show_alert=True)

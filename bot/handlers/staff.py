@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,6 +125,7 @@ async def on_move(
     access: staff.StaffAccess,
     clock: Clock,
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
     booking = await staff.booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
@@ -173,6 +175,7 @@ async def on_move(
                 details=texts.ticket_details(ticket), phone=esc(ticket.organization_phone)
             ),
             clock=clock,
+            limiter=limiter,
         )
         if notified:
             with contextlib.suppress(TelegramAPIError):
@@ -199,6 +202,7 @@ async def on_cancel(
     session: AsyncSession,
     access: staff.StaffAccess,
     clock: Clock,
+    limiter: RateLimiter,
 ) -> None:
     booking = await staff.booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
@@ -244,6 +248,7 @@ async def on_cancel(
                 phone=esc(ticket.organization_phone),
             ),
             clock=clock,
+            limiter=limiter,
         )
     await screens.show(
         query,
@@ -294,12 +299,18 @@ async def typed_reason(
 
 
 def _parse_day(raw: str, *, today: datetime) -> datetime | None:
-    for pattern in ("%d.%m.%Y", "%d.%m"):
+    """ДД.ММ.ГГГГ, or ДД.ММ meaning its next occurrence from today."""
+    try:
+        return datetime.strptime(raw, "%d.%m.%Y")
+    except ValueError:
+        pass
+    for year in (today.year, today.year + 1):
         try:
-            parsed = datetime.strptime(raw, pattern)
+            parsed = datetime.strptime(f"{raw}.{year}", "%d.%m.%Y")
         except ValueError:
             continue
-        return parsed.replace(year=today.year) if pattern == "%d.%m" else parsed
+        if parsed.date() >= today.date():
+            return parsed
     return None
 
 
@@ -371,10 +382,13 @@ async def cmd_history(
     for entry in await audit.history(session, booking_id=booking.id):
         when = entry.at.astimezone(tz)
         change = ""
-        # The new time where the time changed; a cancellation's is in the line above it.
+        # Where the time changed: before → after (a new booking has only an after).
         if entry.action in ("booked", "moved") and entry.after and "starts_at" in entry.after:
-            moment = datetime.fromisoformat(entry.after["starts_at"]).astimezone(tz)
-            change = f" → {moment:%d.%m.%Y %H:%M}"
+            after = datetime.fromisoformat(entry.after["starts_at"]).astimezone(tz)
+            change = f" → {after:%d.%m.%Y %H:%M}"
+            if entry.before and "starts_at" in entry.before:
+                before = datetime.fromisoformat(entry.before["starts_at"]).astimezone(tz)
+                change = f" {before:%d.%m.%Y %H:%M}{change}"
         who = texts.ACTOR_NAMES.get(entry.actor, entry.actor)
         if entry.actor_telegram_id:
             who = f"{who} {entry.actor_telegram_id}"
@@ -490,12 +504,17 @@ async def cmd_close(
     count = sum(
         1
         for r in rows
-        if r.booking and since <= r.slot.starts_at < until and r.slot.starts_at > clock.now()
+        if r.booking
+        and r.slot.starts_at < until
+        and r.slot.ends_at > since
+        and r.slot.starts_at > clock.now()
     )
+    nonce = secrets.token_hex(4)
     await state.set_state(StaffFlow.close_confirm)
     await state.set_data(
         {
             "close": {
+                "nonce": nonce,
                 "doctor": doctor.id,
                 "since": since.isoformat(),
                 "until": until.isoformat(),
@@ -516,10 +535,12 @@ async def cmd_close(
             inline_keyboard=[
                 [
                     InlineKeyboardButton(
-                        text=texts.BTN_CLOSE_YES, callback_data=StaffClose(ok=True).pack()
+                        text=texts.BTN_CLOSE_YES,
+                        callback_data=StaffClose(ok=True, n=nonce).pack(),
                     ),
                     InlineKeyboardButton(
-                        text=texts.BTN_CANCEL_NO, callback_data=StaffClose(ok=False).pack()
+                        text=texts.BTN_CANCEL_NO,
+                        callback_data=StaffClose(ok=False, n=nonce).pack(),
                     ),
                 ]
             ]
@@ -538,9 +559,13 @@ async def on_close(
     limiter: RateLimiter,
 ) -> None:
     data = (await state.get_data()).get("close")
+    # Only the confirmation of the closure on record: not an older /close's buttons.
+    if not data or data.get("nonce") != callback_data.n:
+        await query.answer(texts.SESSION_ENDED_ALERT, show_alert=True)
+        return
     await state.clear()
     await query.answer()
-    if not callback_data.ok or not data:
+    if not callback_data.ok:
         await screens.show(query, screens.Screen(texts.STAFF_KEPT))
         return
     doctor = await session.get(Doctor, data["doctor"], options=[selectinload(Doctor.organization)])
@@ -620,7 +645,8 @@ def create_router() -> Router:
     router.message.register(cmd_day, Command("day"))
     router.message.register(cmd_history, Command("history"))
     router.message.register(cmd_staff, Command("staff"))
-    router.message.register(typed_reason, StaffFlow.cancel_reason, F.text)
+    # A command is never taken for the reason: it leaves the cancellation instead.
+    router.message.register(typed_reason, StaffFlow.cancel_reason, F.text, ~F.text.startswith("/"))
     router.callback_query.register(on_cancel, StaffCancel.filter(), F.message)
     router.callback_query.register(on_move, StaffMove.filter(), F.message)
     router.message.register(cmd_close, Command("close"))

@@ -135,9 +135,10 @@ class StaffCancel(CallbackData, prefix="sc"):
 
 
 class StaffClose(CallbackData, prefix="cl"):
-    """Confirms the closure kept in the staff member's dialogue data."""
+    """Confirms the closure kept in the staff member's dialogue data, matched by `n`."""
 
     ok: bool
+    n: str
 
 
 class AltBook(CallbackData, prefix="ab"):

@@ -23,6 +23,7 @@ from bot.services.reminders import Visit, cancel_for_booking, mark_reachable, pl
 from bot.services.ticket import TicketData
 from db.models import (
     AccountPatient,
+    AuditEntry,
     Booking,
     BookingStatus,
     Doctor,
@@ -677,6 +678,7 @@ async def book_alternative(
     now: datetime,
     reminders: ReminderPolicy,
     limits: BookingLimits,
+    horizon_days: int,
 ) -> Booking:
     """One press on an alternative offered after the registry cancelled a booking.
 
@@ -684,14 +686,28 @@ async def book_alternative(
     and service; a time taken meanwhile is refused like any other.
     """
     old = await session.get(Booking, cancelled_booking_id, populate_existing=True)
+    cancelled_by_registry = await session.scalar(
+        select(
+            exists().where(
+                AuditEntry.booking_id == cancelled_booking_id,
+                AuditEntry.action == "cancelled",
+                AuditEntry.actor == "staff",
+            )
+        )
+    )
+    # Offers exist only for what the registry cancelled, and only within the booking horizon.
     if (
         old is None
         or old.telegram_user_id != telegram_user_id
         or old.status is not BookingStatus.CANCELLED
+        or not cancelled_by_registry
     ):
         raise NotChangeableError(ChangeRefusal.NOT_FOUND)
     if old.rebooked_as_id is not None:
         raise NotChangeableError(ChangeRefusal.REBOOKED)
+    slot = await session.get(Slot, slot_id)
+    if slot is None or slot.starts_at >= now + timedelta(days=horizon_days):
+        raise SlotUnavailableError
     new = await book_slot(
         session,
         slot_id=slot_id,

@@ -113,7 +113,9 @@ async def generate_slots(
             )
         ).all()
         closed = {
-            start for start in wanted if any(c.starts_at <= start < c.ends_at for c in closures)
+            start
+            for start, end in wanted.items()
+            if any(c.starts_at < end and start < c.ends_at for c in closures)
         }
         for start, slot in have.items():
             # Closed by the registry stays closed; otherwise the rules decide.

@@ -215,7 +215,7 @@ async def close_time(
     )
     await session.execute(
         update(Slot)
-        .where(Slot.doctor_id == doctor.id, Slot.starts_at >= since, Slot.starts_at < until)
+        .where(Slot.doctor_id == doctor.id, Slot.starts_at < until, Slot.ends_at > since)
         .values(is_open=False)
     )
     bookings = list(
@@ -225,8 +225,10 @@ async def close_time(
                 .join(Slot, Slot.id == Booking.slot_id)
                 .where(
                     Slot.doctor_id == doctor.id,
-                    Slot.starts_at >= max(since, now),
+                    # Every visit the closed time overlaps, not only those starting in it.
                     Slot.starts_at < until,
+                    Slot.ends_at > since,
+                    Slot.starts_at > now,
                     Booking.status == BookingStatus.ACTIVE,
                 )
                 .options(*_booking_options())

@@ -103,7 +103,7 @@ async def test_history_shows_every_step(harness: BotHarness) -> None:
     admin = harness.user(ADMIN_ID, "Админ")
     await admin.send(f"/history {ticket}")
     lines = admin.last_bot_message.text.splitlines()[2:]
-    assert [line.split(" — ")[1].split(",")[0].split(" →")[0] for line in lines] == [
+    assert [line.split(" — ")[1].split()[0].rstrip(",") for line in lines] == [
         "запись",
         "перенос",
         "отмена",
@@ -279,7 +279,10 @@ async def test_staff_move_with_confirmation_tells_the_patient_and_sends_a_ticket
     assert len(notice) == 1
     assert len(patient.documents) == documents + 1
     await admin.send(f"/history {ticket}")
-    assert "перенос → 03.12.2026 08:30, регистратура 7000" in admin.last_bot_message.text
+    assert (
+        "перенос 02.12.2026 08:00 → 03.12.2026 08:30, регистратура 7000"
+        in admin.last_bot_message.text
+    )
     # The old time is free again.
     other = harness.user(7101, "Мария")
     await open_day(other)
@@ -297,3 +300,45 @@ async def test_a_blocked_patient_is_not_counted_as_told(harness: BotHarness) -> 
         chat = await session.get(TelegramChat, 7100)
         assert chat is not None
         assert chat.unreachable_at is not None
+
+
+async def test_staff_review_cases(harness: BotHarness) -> None:
+    await book_petrov(harness)
+    admin = harness.user(ADMIN_ID, "Админ")
+    # A command during the reason prompt leaves it instead of becoming the reason.
+    await admin.send("/find Петров")
+    await admin.click("Отменить с причиной")
+    await admin.send("/start")
+    assert "Выберите медицинскую организацию" in admin.last_bot_message.text
+    # An older /close's buttons cannot confirm a newer one.
+    await admin.send("/close ivanova 02.12.2026 08:00-08:30 Первое")
+    first = admin.last_bot_message
+    await admin.send("/close ivanova 03.12.2026 Второе")
+    answer = await admin.click("Закрыть", message_id=first.message_id)
+    assert answer is not None
+    assert "завершён" in (answer.text or "")
+    # A range overlapping a visit's start catches it: 08:00–08:30 is inside 08:15–09:00.
+    await admin.send("/close ivanova 02.12.2026 08:15-09:00 Совещание")
+    assert "Записей в это время: 1" in admin.last_bot_message.text
+    await admin.click("Закрыть")
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.CANCELLED
+
+
+async def test_a_forged_offer_on_a_booking_the_patient_cancelled_is_refused(
+    harness: BotHarness,
+) -> None:
+    await book_petrov(harness)
+    patient = harness.user(7100, "Пётр")
+    await patient.send("/my")
+    await patient.click(patient.buttons()[0][0])
+    await patient.click("Отменить запись")
+    await patient.click("Да, отменить")
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+    answer = await patient.click_data(f"ab:{booking.id}:3", patient.bot_messages[-2].message_id)
+    assert answer is not None
+    assert "не найдена" in (answer.text or "")
