@@ -323,14 +323,20 @@ async def cmd_day(
 ) -> None:
     words = (command.args or "").split()
     if not words:
-        await message.answer(texts.STAFF_USAGE_DAY)
+        # No doctor given: the doctors to choose from, with their codes.
+        listed = await staff.doctors_in_scope(session, access=access)
+        lines = "\n".join(
+            f"{esc(d.organization.code)}:{esc(d.code)} — {esc(d.full_name)}, {esc(d.position)}"
+            for d in listed
+        )
+        await message.answer(f"{texts.STAFF_USAGE_DAY}\n\n{lines}")
         return
     doctors = await staff.find_doctors(session, query=words[0], access=access)
     if not doctors:
         await message.answer(texts.STAFF_NOTHING_FOUND)
         return
     if len(doctors) > 1:
-        codes = ", ".join(f"{d.code} ({d.short_name})" for d in doctors)
+        codes = ", ".join(f"{d.organization.code}:{d.code} ({d.short_name})" for d in doctors)
         await message.answer(texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(codes)))
         return
     doctor = doctors[0]

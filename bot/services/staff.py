@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
@@ -93,6 +93,12 @@ async def members(session: AsyncSession) -> Sequence[StaffMember]:
     return (await session.scalars(select(StaffMember).order_by(StaffMember.added_at))).all()
 
 
+def _ticket_form(text: str) -> str:
+    """Tickets are typed as ABCD-EFGH, abcd efgh or ABCDEFGH: all mean the same."""
+    raw = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else text.upper()
+
+
 def _spellings(name: str) -> set[str]:
     # SQLite's lower() knows only ASCII, so Cyrillic surnames are matched in the usual cases.
     return {name, name.lower(), name.upper(), name.capitalize(), name.title()}
@@ -112,7 +118,7 @@ async def find_bookings(
     """By ticket number, OMS number or surname; newest visits first, within the access."""
     text = query.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
-    conditions = [func.upper(Booking.ticket_number) == text.upper().replace(" ", "")]
+    conditions = [Booking.ticket_number == _ticket_form(text)]
     if digits and len(digits) == len(text.replace(" ", "").replace("-", "")):
         conditions.append(Patient.oms_number == digits)
     if text and not digits:
@@ -136,12 +142,28 @@ async def find_bookings(
 async def find_doctors(
     session: AsyncSession, *, query: str, access: StaffAccess
 ) -> Sequence[Doctor]:
+    org_code, _, name = query.rpartition(":")
     statement = (
         select(Doctor)
         .join(Organization, Organization.id == Doctor.organization_id)
-        .where(or_(Doctor.code == query, Doctor.last_name.in_(_spellings(query))))
+        .where(or_(Doctor.code == name, Doctor.last_name.in_(_spellings(name))))
         .options(selectinload(Doctor.organization))
         .order_by(Doctor.last_name)
+    )
+    if org_code:
+        # Doctor codes are unique within an organization: "gp1:ivanova" picks one.
+        statement = statement.where(Organization.code == org_code)
+    if access.organization_codes:
+        statement = statement.where(Organization.code.in_(access.organization_codes))
+    return (await session.scalars(statement)).all()
+
+
+async def doctors_in_scope(session: AsyncSession, *, access: StaffAccess) -> Sequence[Doctor]:
+    statement = (
+        select(Doctor)
+        .join(Organization, Organization.id == Doctor.organization_id)
+        .options(selectinload(Doctor.organization))
+        .order_by(Organization.code, Doctor.last_name)
     )
     if access.organization_codes:
         statement = statement.where(Organization.code.in_(access.organization_codes))
@@ -256,15 +278,39 @@ async def reopen_time(
     now: datetime,
     horizon_days: int,
 ) -> int:
-    """Undo closures inside the range for the future; the weekly rules reopen their slots."""
-    result = await session.execute(
-        delete(Closure).where(
-            Closure.doctor_id == doctor.id, Closure.starts_at >= since, Closure.ends_at <= until
+    """Take [since, until) out of the doctor's closures (trimming or splitting them); the
+    weekly rules then reopen the slots. Returns how many closures were changed."""
+    overlapping = (
+        await session.scalars(
+            select(Closure).where(
+                Closure.doctor_id == doctor.id, Closure.starts_at < until, Closure.ends_at > since
+            )
         )
-    )
+    ).all()
+    for closure in overlapping:
+        if closure.starts_at < since and closure.ends_at > until:
+            # Reopening the middle leaves two closures.
+            session.add(
+                Closure(
+                    doctor_id=doctor.id,
+                    starts_at=until,
+                    ends_at=closure.ends_at,
+                    reason=closure.reason,
+                    closed_by=closure.closed_by,
+                    closed_at=closure.closed_at,
+                )
+            )
+            closure.ends_at = since
+        elif closure.starts_at < since:
+            closure.ends_at = since
+        elif closure.ends_at > until:
+            closure.starts_at = until
+        else:
+            await session.delete(closure)
+    await session.flush()
     await generate_slots(session, now=now, horizon_days=horizon_days, doctor_ids=[doctor.id])
     await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(overlapping)
 
 
 async def alternatives(

@@ -342,3 +342,22 @@ async def test_a_forged_offer_on_a_booking_the_patient_cancelled_is_refused(
     answer = await patient.click_data(f"ab:{booking.id}:3", patient.bot_messages[-2].message_id)
     assert answer is not None
     assert "не найдена" in (answer.text or "")
+
+
+async def test_reopening_part_of_a_closed_day(harness: BotHarness) -> None:
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send("/close gp1:ivanova 02.12 Учёба")
+    await admin.click("Закрыть")
+    await admin.send("/reopen ivanova 02.12.2026 09:00-10:00")
+    assert "открыт снова" in admin.last_bot_message.text
+    await admin.send("/day ivanova 02.12")
+    day = admin.last_bot_message.text
+    assert "08:00 — закрыто" in day
+    assert "08:30 — закрыто" in day
+    assert "09:00 — свободно" in day
+    assert "09:30 — свободно" in day
+    await admin.send("/day")
+    assert "gp1:ivanova — Иванова Анна Петровна" in admin.last_bot_message.text
+    ticket_free = await book_petrov(harness, time="09:00")
+    await admin.send(f"/find {ticket_free.replace('-', ' ').lower()}")
+    assert f"Талон № {ticket_free}" in admin.last_bot_message.text
