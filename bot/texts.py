@@ -307,6 +307,8 @@ ACTION_NAMES = {
     "confirmed": "подтверждение",
     "cancelled": "отмена",
     "moved": "перенос",
+    "rebooked": "запись на предложенное время",
+    "unlinked": "аккаунт отвязан",
 }
 ACTOR_NAMES = {"patient": "пациент", "staff": "регистратура", "system": "система"}
 

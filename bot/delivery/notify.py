@@ -16,8 +16,8 @@ from bot.services.reminders import mark_unreachable
 from db.models import TelegramChat
 
 logger = logging.getLogger(__name__)
-# A notice is worth a short wait under flood control, not a stuck handler.
-MAX_RETRY_AFTER = 5
+# Flood control rarely answers 429 more than once in a row for one message.
+ATTEMPTS = 3
 
 
 async def notify_chat(
@@ -34,15 +34,14 @@ async def notify_chat(
     chat = await session.get(TelegramChat, chat_id)
     if chat is not None and chat.unreachable_at is not None:
         return False
-    for _ in range(2):
+    for _ in range(ATTEMPTS):
         if limiter is not None:
             await limiter.acquire(chat_id)
         try:
             await bot.send_message(chat_id, text, reply_markup=markup)
             return True
         except TelegramRetryAfter as error:
-            if error.retry_after > MAX_RETRY_AFTER:
-                break
+            # Flood control: everyone sending through the limiter waits, then this retries.
             if limiter is not None:
                 limiter.back_off(error.retry_after)
             else:
@@ -53,4 +52,5 @@ async def notify_chat(
         except TelegramAPIError as error:
             logger.warning("notice to chat %s not sent: %s", chat_id, error.message)
             return False
+    logger.warning("notice to chat %s not sent: flood control persisted", chat_id)
     return False

@@ -313,13 +313,17 @@ async def cmd_forget(message: Message) -> None:
 
 
 async def withdraw(
-    query: CallbackQuery, callback_data: Withdraw, state: FSMContext, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: Withdraw,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
 ) -> None:
     await query.answer()
     if not callback_data.ok:
         await screens.show(query, screens.Screen(texts.ASK_WITHDRAW, kb.confirm_withdraw()))
         return
-    await accounts.withdraw_consent(session, telegram_user_id=query.from_user.id)
+    await accounts.withdraw_consent(session, telegram_user_id=query.from_user.id, now=clock.now())
     await state.clear()
     await screens.show(query, screens.Screen(texts.WITHDRAWN, booking_kb.start_only()))
 

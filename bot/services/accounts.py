@@ -9,6 +9,8 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.services import audit
+from bot.services.audit import Actor
 from bot.services.booking import BookingError
 from db.models import (
     AccountPatient,
@@ -119,13 +121,24 @@ async def upcoming_bookings(
     ).all()
 
 
-async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int) -> None:
+async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int, now: datetime) -> None:
     """Remove every link between the account and patients' data.
 
     Bookings stay (the clinic keeps its appointments) but no longer point at the account, so
     no reminder or notice goes to it; its consents and remembered patients are deleted.
     """
     linked = select(Booking.id).where(Booking.telegram_user_id == telegram_user_id)
+    for booking in (
+        await session.scalars(select(Booking).where(Booking.telegram_user_id == telegram_user_id))
+    ).all():
+        audit.record(
+            session,
+            booking=booking,
+            action="unlinked",
+            actor=Actor.patient(telegram_user_id),
+            now=now,
+            reason="согласие отозвано",
+        )
     await session.execute(
         update(Reminder)
         .where(

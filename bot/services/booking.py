@@ -720,5 +720,13 @@ async def book_alternative(
         limits=limits,
     )
     old.rebooked_as_id = new.id
+    audit.record(
+        session,
+        booking=old,
+        action="rebooked",
+        actor=Actor.patient(telegram_user_id),
+        now=now,
+        after={"rebooked_as": new.ticket_number},
+    )
     await session.commit()
     return new

@@ -361,3 +361,19 @@ async def test_reopening_part_of_a_closed_day(harness: BotHarness) -> None:
     ticket_free = await book_petrov(harness, time="09:00")
     await admin.send(f"/find {ticket_free.replace('-', ' ').lower()}")
     assert f"Талон № {ticket_free}" in admin.last_bot_message.text
+
+
+async def test_a_notice_under_flood_control_waits_and_arrives_once(harness: BotHarness) -> None:
+    ticket = await book_petrov(harness)
+    patient = harness.user(7100, "Пётр")
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send(f"/find {ticket}")
+    await admin.click("Отменить с причиной")
+    await admin.send("Врач на больничном")
+    harness.server.fail_next(
+        "sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1
+    )
+    await admin.click("Да, отменить")
+    assert "Пациент уведомлён" in admin.last_bot_message.text
+    notices = [m for m in patient.bot_messages if "отменена регистратурой" in (m.text or "")]
+    assert len(notices) == 1
