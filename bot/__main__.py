@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from bot.config import CONFIG_ENV, ConfigFileMissingError, Settings, load_settings
 
 NO_TOKEN = (
-    "No bot token: set telegram.token in the config file ({env} names it) "
-    "or the TALON_TELEGRAM__TOKEN environment variable."
+    "No bot token: Telegram needs one (set telegram.token in the config file named by {env}, "
+    "or TALON_TELEGRAM__TOKEN); `python -m bot sandbox` shows the bot without one."
 )
 
 
@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path, help="a TOML file, see docs/import-format.md")
     commands.add_parser("migrate", help="apply database migrations and exit")
     commands.add_parser("slots", help="generate slots for the booking horizon and exit")
+    sandbox = commands.add_parser("sandbox", help="try the bot in a browser, without Telegram")
+    sandbox.add_argument("--port", type=int, help="the page's port (default from the config)")
     return parser
 
 
@@ -66,6 +68,31 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
+async def _sandbox(settings: Settings, port: int | None) -> int:
+    from datetime import UTC, datetime
+
+    from bot.config import DatabaseSettings
+    from bot.sandbox.web import Sandbox
+    from bot.services.clock import ManualClock
+
+    sandbox_settings = settings.model_copy(
+        update={"database": DatabaseSettings(url=settings.sandbox.database_url)}
+    )
+    sandbox = Sandbox(
+        settings=sandbox_settings,
+        clock=ManualClock(datetime.now(UTC)),
+        host=settings.sandbox.host,
+        port=settings.sandbox.port if port is None else port,
+    )
+    await sandbox.start()
+    print(f"Talon sandbox: open {sandbox.url} in a browser (Ctrl+C stops it)", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await sandbox.stop()
+    return 0
+
+
 async def _slots(settings: Settings) -> int:
     from bot.services.clock import SystemClock
     from bot.services.maintenance import open_database, refresh_slots
@@ -100,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_migrate(settings))
     if args.command == "slots":
         return asyncio.run(_slots(settings))
+    if args.command == "sandbox":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_sandbox(settings, args.port))
+        return 0
     if settings.telegram.token is None:
         print(NO_TOKEN.format(env=CONFIG_ENV), file=sys.stderr)
         return 2

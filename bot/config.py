@@ -104,6 +104,14 @@ class StaffSettings(Section):
     admins: list[int] = []
 
 
+class SandboxSettings(Section):
+    # `python -m bot sandbox`: the bot in a browser page, without Telegram.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    # Its own database, so trying things out never touches the real bot's data.
+    database_url: str = "sqlite+aiosqlite:///data/sandbox.sqlite3"
+
+
 class ConsentSettings(Section):
     file: Path = PACKAGE_DATA / "consent.txt"
     version: str = "2026-11-01"
@@ -140,6 +148,7 @@ class Settings(BaseSettings):
     booking: BookingSettings = BookingSettings()
     reminders: ReminderSettings = ReminderSettings()
     staff: StaffSettings = StaffSettings()
+    sandbox: SandboxSettings = SandboxSettings()
     consent: ConsentSettings = ConsentSettings()
     demo: DemoSettings = DemoSettings()
     logging: LoggingSettings = LoggingSettings()

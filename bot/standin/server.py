@@ -526,6 +526,10 @@ class StandInServer:
                 return message
         return None
 
+    def document(self, file_id: str) -> StoredDocument | None:
+        """A file the bot sent, by its file_id (name, type and bytes)."""
+        return self._files.get(file_id)
+
     def file_bytes(self, file_id: str) -> bytes:
         return self._files[file_id].data
 

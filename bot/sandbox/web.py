@@ -1,0 +1,262 @@
+"""The sandbox: the real bot on the stand-in Bot API server, and a page that is its chat.
+
+One process, one event loop: the stand-in server, the bot polling it (SQLite, demo data),
+and a small web app on 127.0.0.1 that plays the Telegram client for a few simulated users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import COMMANDS
+from bot.config import Settings
+from bot.sandbox.render import render_html
+from bot.services.clock import ManualClock
+from bot.standin.harness import BotHarness
+from bot.standin.server import StoredMessage, TgUser
+
+logger = logging.getLogger(__name__)
+STATIC = resources.files("bot.sandbox") / "static"
+MAX_ADVANCE_MINUTES = 60 * 24 * 31
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxUser:
+    user: TgUser
+    label: str
+    role: str  # "patient" or "admin"
+
+
+DEFAULT_USERS = (
+    SandboxUser(TgUser(1001, "Пётр", "Петров"), "Пётр Петров (пациент)", "patient"),
+    SandboxUser(TgUser(1002, "Елена", "Смирнова"), "Елена Смирнова (пациент)", "patient"),
+    SandboxUser(TgUser(9001, "Регистратура"), "Регистратура (администратор)", "admin"),
+)
+
+
+def message_json(message: StoredMessage, file_url: str) -> dict[str, Any]:
+    text = message.caption if message.document is not None else message.text
+    document = None
+    if message.document is not None:
+        document = {
+            "file_name": message.document.file_name,
+            "mime_type": message.document.mime_type,
+            "size": message.document.size,
+            "url": f"{file_url}/{message.document.file_id}",
+        }
+    return {
+        "message_id": message.message_id,
+        "from_bot": message.from_bot,
+        "html": render_html(text or "", message.entities if message.from_bot else []),
+        "buttons": [
+            [{"text": b["text"], "data": b.get("callback_data", "")} for b in row]
+            for row in message.inline_keyboard
+        ],
+        "document": document,
+        "edited": message.edit_count > 0,
+        "date": message.date,
+    }
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: ManualClock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        users: tuple[SandboxUser, ...] = DEFAULT_USERS,
+    ) -> None:
+        admins = [u.user.id for u in users if u.role == "admin"]
+        # Staff in the sandbox only: the demo registry admin is never an admin elsewhere.
+        staff = settings.staff.model_copy(update={"admins": [*settings.staff.admins, *admins]})
+        self.harness = BotHarness(
+            settings=settings.model_copy(update={"staff": staff}), clock=clock
+        )
+        self.clock = clock
+        self.users = {u.user.id: u for u in users}
+        self._host, self._port = host, port
+        self._runner: web.AppRunner | None = None
+        self._clock_events: list[asyncio.Queue[dict[str, Any]]] = []
+        self.url = ""
+
+    async def start(self) -> None:
+        await self.harness.start()
+        for entry in self.users.values():
+            self.harness.server.add_user(entry.user)
+        app = web.Application()
+        app.add_routes(
+            [
+                web.get("/", self._index),
+                web.get("/static/{name}", self._static),
+                web.get("/api/state", self._state),
+                web.get("/api/chats/{user_id}/messages", self._messages),
+                web.post("/api/chats/{user_id}/send", self._send),
+                web.post("/api/chats/{user_id}/press", self._press),
+                web.get("/api/files/{file_id}", self._file),
+                web.post("/api/clock/advance", self._advance),
+                web.get("/api/events", self._events),
+            ]
+        )
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._host, self._port).start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.harness.stop()
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _user(self, request: web.Request) -> SandboxUser:
+        try:
+            return self.users[int(request.match_info["user_id"])]
+        except (KeyError, ValueError):
+            raise web.HTTPNotFound(text="no such sandbox user") from None
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(text="JSON body expected") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="JSON object expected")
+        return body
+
+    # ---- pages -------------------------------------------------------------------------
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=(STATIC / "index.html").read_text(encoding="utf-8"), content_type="text/html"
+        )
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        types = {"js": "application/javascript", "css": "text/css"}
+        kind = name.rsplit(".", 1)[-1]
+        if "/" in name or kind not in types or not (STATIC / name).is_file():
+            raise web.HTTPNotFound()
+        return web.Response(
+            text=(STATIC / name).read_text(encoding="utf-8"), content_type=types[kind]
+        )
+
+    # ---- API ---------------------------------------------------------------------------
+
+    async def _state(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "users": [
+                    {"id": u.user.id, "name": u.label, "role": u.role} for u in self.users.values()
+                ],
+                "commands": [
+                    {"command": c.command, "description": c.description} for c in COMMANDS
+                ],
+                "clock": self.clock.now().isoformat(),
+            }
+        )
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        messages = self.harness.server.messages(user.user.id)
+        return web.json_response([message_json(m, "/api/files") for m in messages])
+
+    async def _send(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        text = str((await self._body(request)).get("text", "")).strip()
+        if not text:
+            raise web.HTTPBadRequest(text="empty message")
+        update_id = self.harness.server.push_message(user.user, text[:4096])
+        await self.harness.server.wait_handled(update_id)
+        return web.json_response({"ok": True})
+
+    async def _press(self, request: web.Request) -> web.Response:
+        user = self._user(request)
+        body = await self._body(request)
+        try:
+            update_id, query_id = self.harness.server.push_callback(
+                user.user, int(body["message_id"]), str(body["data"])
+            )
+        except (KeyError, ValueError, LookupError):
+            raise web.HTTPBadRequest(text="message_id and data expected") from None
+        await self.harness.server.wait_handled(update_id)
+        answer = self.harness.server.callback_answers.get(query_id)
+        return web.json_response(
+            {
+                "answer": None
+                if answer is None
+                else {"text": answer.text, "show_alert": answer.show_alert}
+            }
+        )
+
+    async def _file(self, request: web.Request) -> web.Response:
+        document = self.harness.server.document(request.match_info["file_id"])
+        if document is None:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=document.data,
+            content_type=document.mime_type,
+            headers={"Content-Disposition": f'inline; filename="{document.file_name}"'},
+        )
+
+    async def _advance(self, request: web.Request) -> web.Response:
+        try:
+            minutes = int((await self._body(request)).get("minutes", 0))
+        except (TypeError, ValueError):
+            raise web.HTTPBadRequest(text="minutes expected") from None
+        if not 0 < minutes <= MAX_ADVANCE_MINUTES:
+            raise web.HTTPBadRequest(text="minutes out of range")
+        self.clock.advance(timedelta(minutes=minutes))
+        for queue in self._clock_events:
+            queue.put_nowait({"kind": "clock", "chat_id": None, "message_id": None})
+        if self.harness.reminders is not None:
+            await self.harness.reminders.run_once()
+        return web.json_response({"clock": self.clock.now().isoformat()})
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        server_events = self.harness.server.subscribe()
+
+        async def forward() -> None:
+            while True:
+                event = await server_events.get()
+                outgoing.put_nowait(
+                    {
+                        "kind": str(event.kind),
+                        "chat_id": event.chat_id,
+                        "message_id": event.message_id,
+                    }
+                )
+
+        forwarder = asyncio.create_task(forward())
+        self._clock_events.append(outgoing)
+        try:
+            while True:
+                payload = await outgoing.get()
+                await response.write(f"data: {json.dumps(payload)}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            forwarder.cancel()
+            self.harness.server.unsubscribe(server_events)
+            with contextlib.suppress(ValueError):
+                self._clock_events.remove(outgoing)
+        return response
