@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.config import Settings
@@ -427,3 +428,39 @@ load_when_empty = true
             proc.kill()
             await proc.wait()
         await server.stop()
+
+
+async def test_the_sandbox_command_serves_the_page_without_a_token(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+        url = line.split("open ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        async with aiohttp.ClientSession(base_url=url) as http:
+            async with http.get("/") as response:
+                assert response.status == 200
+                assert "<html" in (await response.text()).lower()
+            async with http.get("/api/state") as response:
+                state = await response.json()
+                assert len(state["users"]) == 3
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
+        # Its own database, beside the real bot's default one.
+        assert (tmp_path / "data" / "sandbox.sqlite3").exists()
+        assert not (tmp_path / "data" / "talon.sqlite3").exists()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

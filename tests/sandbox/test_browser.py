@@ -1,0 +1,97 @@
+"""A real headless Chromium books an appointment on the sandbox page by clicking and typing.
+
+Chromium comes from the system (Debian's `chromium`, installed by .ci/run); Playwright drives
+it through that executable and never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox.web import Sandbox
+from tests.e2e.flow import PETROV
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+
+if CHROMIUM is None and not os.environ.get("CI"):
+    pytest.skip("no system Chromium here; .ci/run installs it", allow_module_level=True)
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+
+@pytest.fixture
+async def page(sandbox: Sandbox) -> AsyncIterator[Any]:
+    assert CHROMIUM is not None, "CI must have Debian's chromium (see .ci/run)"
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        opened = await context.new_page()
+        await opened.goto(sandbox.url)
+        try:
+            yield opened
+        finally:
+            await context.close()
+            await browser.close()
+
+
+async def click_button(page: Any, label: str) -> None:
+    button = page.get_by_test_id("button").filter(has_text=label).last
+    await button.click()
+
+
+async def type_and_send(page: Any, text: str) -> None:
+    box = page.get_by_test_id("input")
+    await box.fill(text)
+    await page.get_by_test_id("send").click()
+
+
+async def test_booking_in_the_browser_down_to_the_pdf(page: Any, sandbox: Sandbox) -> None:
+    expect = playwright_api.expect
+    await page.get_by_test_id("user-1001").click()
+    await type_and_send(page, "/start")
+    await expect(page.get_by_text("Выберите медицинскую организацию").last).to_be_visible()
+    for label in (
+        "Поликлиника № 1",
+        "Приём терапевта",
+        "Врач-терапевт — Иванова А. П.",
+    ):
+        await click_button(page, label)
+    # A closed day answers with an alert dialog and stays on the grid.
+    await click_button(page, "✖ пт 04.12")
+    alert = page.get_by_test_id("alert")
+    await expect(alert).to_contain_text("На эту дату запись невозможна")
+    await page.get_by_test_id("alert-ok").click()
+    for label in ("ср 02.12 · 08:00–10:00", "08:00", "Принимаю"):
+        await click_button(page, label)
+    await expect(page.get_by_text("Шаг 1 из 3").last).to_be_visible()
+    for value in PETROV.values():
+        await type_and_send(page, value)
+    await expect(page.get_by_text("Вы успешно записались на приём!").last).to_be_visible()
+    card = page.get_by_test_id("document").last
+    await expect(card).to_contain_text(".pdf")
+    href = await card.get_by_test_id("document-link").get_attribute("href")
+    async with aiohttp.ClientSession(base_url=sandbox.url) as http, http.get(href) as response:
+        assert response.status == 200
+        assert (await response.read()).startswith(b"%PDF")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "sandbox-chat.png"), full_page=True)
