@@ -71,12 +71,16 @@ async def _migrate(settings: Settings) -> int:
 async def _sandbox(settings: Settings, port: int | None) -> int:
     from datetime import UTC, datetime
 
-    from bot.config import DatabaseSettings
+    from bot.config import DatabaseSettings, DemoSettings
     from bot.sandbox.web import Sandbox
     from bot.services.clock import ManualClock
 
+    # Its own database, always with the demo data, whatever the real bot is configured with.
     sandbox_settings = settings.model_copy(
-        update={"database": DatabaseSettings(url=settings.sandbox.database_url)}
+        update={
+            "database": DatabaseSettings(url=settings.sandbox.database_url),
+            "demo": DemoSettings(load_when_empty=True),
+        }
     )
     sandbox = Sandbox(
         settings=sandbox_settings,

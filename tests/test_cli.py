@@ -93,6 +93,7 @@ def test_without_a_token_the_bot_explains_how_to_set_it(
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "TALON_TELEGRAM__TOKEN" in lines[0]
+    assert "python -m bot sandbox" in lines[0]
     assert_no_traceback(result.stderr)
     # It stopped before touching any database.
     assert list(tmp_path.iterdir()) == []

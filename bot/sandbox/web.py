@@ -10,23 +10,32 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.helpers import content_disposition_header
+from sqlalchemy import select
 
 from bot.app import COMMANDS
 from bot.config import Settings
 from bot.sandbox.render import render_html
 from bot.services.clock import ManualClock
+from bot.services.maintenance import refresh_slots
 from bot.standin.harness import BotHarness
 from bot.standin.server import StoredMessage, TgUser
+from db.models import Organization
 
 logger = logging.getLogger(__name__)
 STATIC = resources.files("bot.sandbox") / "static"
 MAX_ADVANCE_MINUTES = 60 * 24 * 31
+INLINE_TYPES = {"application/pdf", "text/calendar"}
+# Comments keep a quiet event stream alive and let a closed page's stream be noticed.
+SSE_PING_SECONDS = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +103,7 @@ class Sandbox:
         await self.harness.start()
         for entry in self.users.values():
             self.harness.server.add_user(entry.user)
-        app = web.Application()
+        app = web.Application(middlewares=[self._same_origin])
         app.add_routes(
             [
                 web.get("/", self._index),
@@ -108,7 +117,10 @@ class Sandbox:
                 web.get("/api/events", self._events),
             ]
         )
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # handler_cancellation: a closed page's event stream ends at once.
+        self._runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port).start()
         host, port = self._runner.addresses[0][:2]
@@ -122,6 +134,23 @@ class Sandbox:
 
     # ---- helpers -----------------------------------------------------------------------
 
+    @web.middleware
+    async def _same_origin(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Only this page may drive the sandbox: no other site (CSRF), no other host name
+        (DNS rebinding) can reach it through a visitor's browser."""
+        port = self.url.rsplit(":", 1)[-1]
+        allowed = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+        # Bound elsewhere on purpose (configured): then the address itself is the host.
+        allowed.add(self.url.removeprefix("http://"))
+        if request.host not in allowed:
+            raise web.HTTPForbidden(text="unexpected Host")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.removeprefix("http://") not in allowed:
+            raise web.HTTPForbidden(text="unexpected Origin")
+        return await handler(request)
+
     def _user(self, request: web.Request) -> SandboxUser:
         try:
             return self.users[int(request.match_info["user_id"])]
@@ -130,6 +159,8 @@ class Sandbox:
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
+        if request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType(text="JSON body expected")
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -166,9 +197,15 @@ class Sandbox:
                 "commands": [
                     {"command": c.command, "description": c.description} for c in COMMANDS
                 ],
-                "clock": self.clock.now().isoformat(),
+                "clock": await self._clock_text(),
             }
         )
+
+    async def _clock_text(self) -> str:
+        """The bot's clock in the first organization's zone, as its patients read times."""
+        async with self.harness.database.sessions() as session:
+            zone = await session.scalar(select(Organization.timezone).order_by(Organization.id))
+        return self.clock.now().astimezone(ZoneInfo(zone or "UTC")).isoformat()
 
     async def _messages(self, request: web.Request) -> web.Response:
         user = self._user(request)
@@ -188,11 +225,13 @@ class Sandbox:
         user = self._user(request)
         body = await self._body(request)
         try:
-            update_id, query_id = self.harness.server.push_callback(
-                user.user, int(body["message_id"]), str(body["data"])
-            )
-        except (KeyError, ValueError, LookupError):
+            message_id, data = int(body["message_id"]), str(body["data"])
+        except (KeyError, TypeError, ValueError):
             raise web.HTTPBadRequest(text="message_id and data expected") from None
+        try:
+            update_id, query_id = self.harness.server.push_callback(user.user, message_id, data)
+        except LookupError:
+            raise web.HTTPGone(text="the message is gone") from None
         await self.harness.server.wait_handled(update_id)
         answer = self.harness.server.callback_answers.get(query_id)
         return web.json_response(
@@ -207,10 +246,18 @@ class Sandbox:
         document = self.harness.server.document(request.match_info["file_id"])
         if document is None:
             raise web.HTTPNotFound()
+        # Only the ticket and calendar files open in the browser; anything else downloads, so
+        # a file sent as HTML can never run on this page's origin.
+        inline = document.mime_type in INLINE_TYPES
         return web.Response(
             body=document.data,
-            content_type=document.mime_type,
-            headers={"Content-Disposition": f'inline; filename="{document.file_name}"'},
+            content_type=document.mime_type if inline else "application/octet-stream",
+            headers={
+                "Content-Disposition": content_disposition_header(
+                    "inline" if inline else "attachment", filename=document.file_name
+                ),
+                "X-Content-Type-Options": "nosniff",
+            },
         )
 
     async def _advance(self, request: web.Request) -> web.Response:
@@ -223,9 +270,11 @@ class Sandbox:
         self.clock.advance(timedelta(minutes=minutes))
         for queue in self._clock_events:
             queue.put_nowait({"kind": "clock", "chat_id": None, "message_id": None})
+        # What the bot's nightly and periodic jobs would have done meanwhile.
+        await refresh_slots(self.harness.database, settings=self.harness.settings, clock=self.clock)
         if self.harness.reminders is not None:
             await self.harness.reminders.run_once()
-        return web.json_response({"clock": self.clock.now().isoformat()})
+        return web.json_response({"clock": await self._clock_text()})
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
@@ -250,9 +299,13 @@ class Sandbox:
         self._clock_events.append(outgoing)
         try:
             while True:
-                payload = await outgoing.get()
+                try:
+                    payload = await asyncio.wait_for(outgoing.get(), timeout=SSE_PING_SECONDS)
+                except TimeoutError:
+                    await response.write(b": ping\n\n")
+                    continue
                 await response.write(f"data: {json.dumps(payload)}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
             pass
         finally:
             forwarder.cancel()

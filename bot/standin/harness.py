@@ -37,7 +37,7 @@ class BotHarness:
         token: str = DEFAULT_TOKEN,
         server: StandInServer | None = None,
     ) -> None:
-        self.server = server or StandInServer(token=token)
+        self.server = server or StandInServer(token=token, clock=clock.now)
         self._token = token
         self._settings = settings
         self.clock = clock

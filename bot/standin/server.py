@@ -24,6 +24,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self, TypeVar
 
@@ -373,11 +374,14 @@ class StandInServer:
         global_rate: float | None = None,
         bot_username: str = "talon_standin_bot",
         bot_first_name: str = "Talon",
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         match = _TOKEN_RE.fullmatch(token)
         if match is None:
             raise ValueError("token must look like a bot token: <bot id>:<secret>")
         self.token = token
+        # Message dates follow the bot's clock when tests or the sandbox move it.
+        self._clock = clock
         self.bot_user: JsonDict = {
             "id": int(match.group(1)),
             "is_bot": True,
@@ -450,6 +454,9 @@ class StandInServer:
                 "logOut": self._accept,
             }.items()
         }
+
+    def _now(self) -> int:
+        return int(self._clock().timestamp()) if self._clock is not None else _wall_now()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -571,7 +578,9 @@ class StandInServer:
         # Writing to a blocked bot is only possible through the client's "Restart" button,
         # which unblocks it.
         self._blocked.discard(user.id)
-        message = self._store(StoredMessage(0, user.id, from_bot=False, date=_now(), text=text))
+        message = self._store(
+            StoredMessage(0, user.id, from_bot=False, date=self._now(), text=text)
+        )
         command = _BOT_COMMAND_RE.match(text)
         if command is not None:
             message.entities = [Entity("bot_command", 0, utf16_len(command.group())).to_api()]
@@ -894,7 +903,7 @@ class StandInServer:
             setattr(message, key, value)
         message.html = html
         message.edit_count += 1
-        message.edit_date = _now()
+        message.edit_date = self._now()
         self._emit(EventKind.MESSAGE_EDITED, chat_id=message.chat_id, message_id=message.message_id)
         return self._message_api(message)
 
@@ -1029,7 +1038,7 @@ class StandInServer:
             0,
             user.id,
             from_bot=True,
-            date=_now(),
+            date=self._now(),
             text=text,
             html=params["text"],
             entities=entities,
@@ -1054,7 +1063,7 @@ class StandInServer:
             0,
             user.id,
             from_bot=True,
-            date=_now(),
+            date=self._now(),
             html=params.get("caption"),
             entities=entities,
             reply_markup=self._markup(params),
@@ -1163,5 +1172,5 @@ class StandInServer:
         return True
 
 
-def _now() -> int:
+def _wall_now() -> int:
     return int(time.time())

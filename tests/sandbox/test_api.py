@@ -48,7 +48,8 @@ async def test_state_lists_users_commands_and_clock(http: aiohttp.ClientSession)
         state = await response.json()
     assert [u["role"] for u in state["users"]] == ["patient", "patient", "admin"]
     assert {"command": "start", "description": "Записаться к врачу"} in state["commands"]
-    assert state["clock"].startswith("2026-12-01T06:00:00")
+    # In the organization's zone, as patients read times.
+    assert state["clock"] == "2026-12-01T09:00:00+03:00"
 
 
 async def test_a_booking_through_the_api_down_to_the_pdf(http: aiohttp.ClientSession) -> None:
@@ -88,7 +89,7 @@ async def test_moving_the_clock_sends_due_reminders(http: aiohttp.ClientSession)
     for value in PETROV.values():
         await send(http, value)
     async with http.post("/api/clock/advance", json={"minutes": 60 * 23}) as response:
-        assert (await response.json())["clock"].startswith("2026-12-02T05:00:00")
+        assert (await response.json())["clock"] == "2026-12-02T08:00:00+03:00"
     assert any("Напоминание о приёме" in m["html"] for m in await messages(http))
 
 
@@ -118,10 +119,21 @@ async def test_bad_requests_are_refused(http: aiohttp.ClientSession) -> None:
     async with http.post("/api/chats/42/send", json={"text": "x"}) as response:
         assert response.status == 404
     async with http.post(f"/api/chats/{PATIENT}/send", data="not json") as response:
-        assert response.status == 400
+        assert response.status == 415
+    # Another site (CSRF) or another host name (DNS rebinding) cannot drive the sandbox.
+    async with http.post(
+        "/api/clock/advance", json={"minutes": 60}, headers={"Origin": "http://evil.example"}
+    ) as response:
+        assert response.status == 403
+    async with http.get("/api/state", headers={"Host": "evil.example"}) as response:
+        assert response.status == 403
     async with http.post("/api/clock/advance", json={"minutes": -5}) as response:
         assert response.status == 400
     async with http.get("/static/../../etc/passwd") as response:
         assert response.status == 404
     async with http.get("/api/files/nope") as response:
         assert response.status == 404
+    async with http.post(
+        f"/api/chats/{PATIENT}/press", json={"message_id": 999, "data": "st"}
+    ) as response:
+        assert response.status == 410

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.sandbox.web import Sandbox
@@ -89,9 +88,15 @@ async def test_booking_in_the_browser_down_to_the_pdf(page: Any, sandbox: Sandbo
     await expect(page.get_by_text("Вы успешно записались на приём!").last).to_be_visible()
     card = page.get_by_test_id("document").last
     await expect(card).to_contain_text(".pdf")
-    href = await card.get_by_test_id("document-link").get_attribute("href")
-    async with aiohttp.ClientSession(base_url=sandbox.url) as http, http.get(href) as response:
-        assert response.status == 200
-        assert (await response.read()).startswith(b"%PDF")
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / "sandbox-chat.png"), full_page=True)
+    try:
+        async with page.expect_download() as download_info:
+            await card.get_by_test_id("document-link").click()
+        download = await download_info.value
+        assert download.suggested_filename.endswith(".pdf")
+        saved = ARTIFACTS / download.suggested_filename
+        ARTIFACTS.mkdir(exist_ok=True)
+        await download.save_as(str(saved))
+        assert saved.read_bytes().startswith(b"%PDF")
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "sandbox-chat.png"), full_page=True)
