@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.sandbox.web import Sandbox
-from tests.e2e.flow import PETROV
+from tests.e2e.flow import PETROV, SIDOROVA
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
@@ -100,3 +100,56 @@ async def test_booking_in_the_browser_down_to_the_pdf(page: Any, sandbox: Sandbo
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "sandbox-chat.png"), full_page=True)
+
+
+async def test_menu_toast_users_and_calendar_card_all_served_locally(
+    page: Any, sandbox: Sandbox
+) -> None:
+    expect = playwright_api.expect
+    outside: list[str] = []
+
+    async def only_local(route: Any) -> None:
+        if route.request.url.startswith(sandbox.url):
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort()
+
+    await page.route("**/*", only_local)
+    await page.reload()
+    await page.get_by_test_id("user-1002").click()
+    # The «/» menu lists the bot's commands and sends the chosen one.
+    await page.get_by_test_id("input").fill("/")
+    menu = page.get_by_test_id("commands-menu")
+    await expect(menu).to_be_visible()
+    await menu.get_by_test_id("command").filter(has_text="/start").click()
+    await expect(page.get_by_text("Выберите медицинскую организацию").last).to_be_visible()
+    # A button of an ended dialogue: a toast, not a dialog.
+    await type_and_send(page, "/start")
+    await page.get_by_test_id("button").filter(has_text="Поликлиника № 1").first.click()
+    await expect(page.get_by_test_id("toast")).to_contain_text("завершён")
+
+    await type_and_send(page, "/start")
+    for label in (
+        "Поликлиника № 1",
+        "Приём терапевта",
+        "Врач-терапевт — Иванова А. П.",
+        "ср 02.12 · 08:00–10:00",
+        "08:30",
+        "Принимаю",
+    ):
+        await click_button(page, label)
+    for value in SIDOROVA.values():
+        await type_and_send(page, value)
+    await expect(page.get_by_text("Вы успешно записались на приём!").last).to_be_visible()
+    await type_and_send(page, "/my")
+    await click_button(page, "02.12 08:30 · Иванова А. П.")
+    await click_button(page, "В календарь")
+    await expect(page.get_by_test_id("document").last).to_contain_text(".ics")
+
+    # Each simulated user has their own chat.
+    await page.get_by_test_id("user-1001").click()
+    await expect(page.get_by_test_id("message")).to_have_count(0)
+    await page.get_by_test_id("user-1002").click()
+    await expect(page.get_by_test_id("document").last).to_contain_text(".ics")
+    assert outside == []
