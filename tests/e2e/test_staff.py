@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.standin.harness import BotHarness
-from db.models import Booking, BookingStatus, StaffMember, TelegramChat
+from db.models import AuditEntry, Booking, BookingStatus, StaffMember, TelegramChat
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.flow import PETROV, SIDOROVA, identify, open_day
 
@@ -377,3 +379,29 @@ async def test_a_notice_under_flood_control_waits_and_arrives_once(harness: BotH
     assert "Пациент уведомлён" in admin.last_bot_message.text
     notices = [m for m in patient.bot_messages if "отменена регистратурой" in (m.text or "")]
     assert len(notices) == 1
+
+
+async def test_a_patient_cancel_racing_a_staff_cancel_ends_consistent(
+    harness: BotHarness,
+) -> None:
+    ticket = await book_petrov(harness)
+    patient = harness.user(7100, "Пётр")
+    admin = harness.user(ADMIN_ID, "Админ")
+    await patient.send("/my")
+    await patient.click(patient.buttons()[0][0])
+    await patient.click("Отменить запись")
+    await admin.send(f"/find {ticket}")
+    await admin.click("Отменить с причиной")
+    await admin.send("Врач на больничном")
+    await asyncio.gather(patient.click("Да, отменить"), admin.click("Да, отменить"))
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.CANCELLED
+        assert booking.revision == 1
+        actions = (
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.booking_id == booking.id)
+            )
+        ).all()
+        assert sorted(actions) == ["booked", "cancelled"]
