@@ -130,6 +130,9 @@ async def test_menu_toast_users_and_calendar_card_all_served_locally(
     await expect(page.get_by_test_id("toast")).to_contain_text("завершён")
 
     await type_and_send(page, "/start")
+    # Wait for the new start screen, so the buttons pressed next are its own, not the
+    # older (now ended) one's.
+    await expect(page.get_by_text("Выберите медицинскую организацию")).to_have_count(2)
     for label in (
         "Поликлиника № 1",
         "Приём терапевта",
