@@ -383,8 +383,8 @@ async def test_sending_reminders_does_not_hold_up_patients(
             time=["08:00", "08:30", "09:00", "09:30"][n],
             consent=True,
         )
-    # A slow ceiling keeps the dispatcher busy for about two seconds.
-    slow = harness.reminder_dispatcher(limiter=RateLimiter(per_second=1.5, per_chat_interval=0))
+    # A slow ceiling keeps the dispatcher busy for about three more seconds.
+    slow = harness.reminder_dispatcher(limiter=RateLimiter(per_second=1.0, per_chat_interval=0))
     clock.set(at(1, 20, 59))
     run_task = asyncio.create_task(slow.run_once())
     await harness.server.wait_for(lambda: len(reminders_of(users[0])) == 1, timeout=10)
