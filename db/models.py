@@ -43,6 +43,17 @@ class Base(DeclarativeBase):
     }
 
 
+def _text_enum(enum_cls: type[enum.StrEnum]) -> Enum:
+    """A plain string column of the enum's values: portable, and readable in the database."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 class BookingStatus(enum.StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"
@@ -203,13 +214,7 @@ class Booking(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     status: Mapped[BookingStatus] = mapped_column(
-        Enum(
-            BookingStatus,
-            native_enum=False,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda enum_cls: [member.value for member in enum_cls],
-        ),
+        _text_enum(BookingStatus),
         default=BookingStatus.ACTIVE,
     )
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -266,13 +271,7 @@ class Reminder(Base):
     label: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime]
     state: Mapped[ReminderState] = mapped_column(
-        Enum(
-            ReminderState,
-            native_enum=False,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda enum_cls: [member.value for member in enum_cls],
-        ),
+        _text_enum(ReminderState),
         default=ReminderState.PLANNED,
     )
     attempts: Mapped[int] = mapped_column(default=0)
@@ -333,15 +332,7 @@ class StaffMember(Base):
     __tablename__ = "staff_members"
 
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    role: Mapped[StaffRole] = mapped_column(
-        Enum(
-            StaffRole,
-            native_enum=False,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda enum_cls: [member.value for member in enum_cls],
-        )
-    )
+    role: Mapped[StaffRole] = mapped_column(_text_enum(StaffRole))
     # Codes of the organizations the member may act on; empty means all.
     organization_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     added_by: Mapped[int | None] = mapped_column(BigInteger)
