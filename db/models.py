@@ -359,24 +359,57 @@ class AuditEntry(Base):
 
 
 class Consent(Base):
+    """An account's agreement to one organization (the operator of the data) and text version.
+
+    Rows from before consent was per organization have no organization: they are kept as the
+    record of what was agreed, but cover no organization.
+    """
+
     __tablename__ = "consents"
     __table_args__ = (Index("ix_consents_user_version", "telegram_user_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
     version: Mapped[str] = mapped_column(String(64))
     accepted_at: Mapped[datetime]
 
+    organization: Mapped[Organization | None] = relationship()
+
 
 class IdentityFailure(Base):
-    """A failed identification; only who and when, to slow down guessing."""
+    """A failed identification: who, when, and whose registry record the typed OMS named.
+
+    The typed values themselves are never stored; `patient_id` is set only when the OMS
+    number belongs to a registry patient, so guesses at one patient's birth date are counted
+    across all accounts.
+    """
 
     __tablename__ = "identity_failures"
-    __table_args__ = (Index("ix_identity_failures_user_time", "telegram_user_id", "failed_at"),)
+    __table_args__ = (
+        Index("ix_identity_failures_user_time", "telegram_user_id", "failed_at"),
+        Index("ix_identity_failures_patient_time", "patient_id", "failed_at"),
+        Index("ix_identity_failures_time", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     failed_at: Mapped[datetime]
+
+
+class Installation(Base):
+    """One row: what created this database (the bot or the sandbox) and a stable id."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "bot" or "sandbox": the sandbox refuses to run on anything it did not create.
+    purpose: Mapped[str] = mapped_column(String(16))
+    installation_id: Mapped[str] = mapped_column(String(36), unique=True)
+    created_at: Mapped[datetime]
 
 
 class FsmRecord(Base):
@@ -401,6 +434,7 @@ __all__ = [
     "Doctor",
     "FsmRecord",
     "IdentityFailure",
+    "Installation",
     "Organization",
     "Patient",
     "PatientDocument",
