@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -74,6 +75,7 @@ async def _sandbox(settings: Settings, port: int | None) -> int:
     from bot.config import DatabaseSettings, DemoSettings
     from bot.sandbox.web import Sandbox
     from bot.services.clock import ManualClock
+    from bot.services.installation import ForeignDatabaseError
 
     # Its own database, always with the demo data, whatever the real bot is configured with.
     sandbox_settings = settings.model_copy(
@@ -88,7 +90,12 @@ async def _sandbox(settings: Settings, port: int | None) -> int:
         host=settings.sandbox.host,
         port=settings.sandbox.port if port is None else port,
     )
-    await sandbox.start()
+    try:
+        await sandbox.start()
+    except ForeignDatabaseError as error:
+        # Checked before anything was migrated or written: the database is as it was.
+        print(error, file=sys.stderr)
+        return 2
     print(f"Talon sandbox: open {sandbox.url} in a browser (Ctrl+C stops it)", flush=True)
     try:
         await asyncio.Event().wait()
@@ -107,6 +114,9 @@ async def _slots(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever this process creates (the database, its journal, temporary files) is readable
+    # by its owner only: it holds patients' data.
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
@@ -133,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_slots(settings))
     if args.command == "sandbox":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_sandbox(settings, args.port))
+            return asyncio.run(_sandbox(settings, args.port))
         return 0
     if settings.telegram.token is None:
         print(NO_TOKEN.format(env=CONFIG_ENV), file=sys.stderr)

@@ -25,8 +25,9 @@ from bot.app import COMMANDS
 from bot.config import Settings
 from bot.sandbox.render import render_html
 from bot.services.clock import ManualClock
+from bot.services.installation import Purpose
 from bot.services.maintenance import refresh_slots
-from bot.standin.harness import BotHarness
+from bot.standin.harness import BotHarness, random_token
 from bot.standin.server import StoredMessage, TgUser
 from db.models import Organization
 
@@ -36,6 +37,9 @@ MAX_ADVANCE_MINUTES = 60 * 24 * 31
 INLINE_TYPES = {"application/pdf", "text/calendar"}
 # Comments keep a quiet event stream alive and let a closed page's stream be noticed.
 SSE_PING_SECONDS = 15
+# The page sends small flat objects: anything bigger or deeper is not from it (413 / 400).
+MAX_BODY_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,22 @@ DEFAULT_USERS = (
     SandboxUser(TgUser(1002, "Елена", "Смирнова"), "Елена Смирнова (пациент)", "patient"),
     SandboxUser(TgUser(9001, "Регистратура"), "Регистратура (администратор)", "admin"),
 )
+
+
+def json_depth(value: object) -> int:
+    """How deeply arrays and objects nest (a scalar is 0); iterative, so any depth is safe."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def message_json(message: StoredMessage, file_url: str) -> dict[str, Any]:
@@ -90,7 +110,13 @@ class Sandbox:
         # Staff in the sandbox only: the demo registry admin is never an admin elsewhere.
         staff = settings.staff.model_copy(update={"admins": [*settings.staff.admins, *admins]})
         self.harness = BotHarness(
-            settings=settings.model_copy(update={"staff": staff}), clock=clock
+            settings=settings.model_copy(update={"staff": staff}),
+            clock=clock,
+            # Any local user can reach 127.0.0.1: a documented token would let them read
+            # the sandbox's updates, so each start gets its own, printed nowhere.
+            token=random_token(),
+            # Refuses (ForeignDatabaseError) any database the sandbox did not create itself.
+            purpose=Purpose.SANDBOX,
         )
         self.clock = clock
         self.users = {u.user.id: u for u in users}
@@ -103,7 +129,8 @@ class Sandbox:
         await self.harness.start()
         for entry in self.users.values():
             self.harness.server.add_user(entry.user)
-        app = web.Application(middlewares=[self._same_origin])
+        # client_max_size: a bigger body is refused (413) before it is read into memory.
+        app = web.Application(middlewares=[self._same_origin], client_max_size=MAX_BODY_BYTES)
         app.add_routes(
             [
                 web.get("/", self._index),
@@ -161,13 +188,27 @@ class Sandbox:
     async def _body(request: web.Request) -> dict[str, Any]:
         if request.content_type != "application/json":
             raise web.HTTPUnsupportedMediaType(text="JSON body expected")
+        raw = await request.read()
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise web.HTTPBadRequest(text="JSON body expected") from None
+        except RecursionError:
+            # The parser recurses per level: deep nesting must be a 400, not a 500.
+            raise web.HTTPBadRequest(text="JSON nested too deeply") from None
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text="JSON object expected")
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise web.HTTPBadRequest(text="JSON nested too deeply")
         return body
+
+    @staticmethod
+    def _integer(body: dict[str, Any], name: str) -> int:
+        """A true JSON integer: not true, 1.5, "5" or null, which int() would take or choke on."""
+        value = body.get(name)
+        if type(value) is not int:
+            raise web.HTTPBadRequest(text=f"{name} must be an integer")
+        return value
 
     # ---- pages -------------------------------------------------------------------------
 
@@ -224,10 +265,9 @@ class Sandbox:
     async def _press(self, request: web.Request) -> web.Response:
         user = self._user(request)
         body = await self._body(request)
-        try:
-            message_id, data = int(body["message_id"]), str(body["data"])
-        except (KeyError, TypeError, ValueError):
-            raise web.HTTPBadRequest(text="message_id and data expected") from None
+        message_id, data = self._integer(body, "message_id"), body.get("data")
+        if not isinstance(data, str):
+            raise web.HTTPBadRequest(text="data must be a string")
         try:
             update_id, query_id = self.harness.server.push_callback(user.user, message_id, data)
         except LookupError:
@@ -261,10 +301,7 @@ class Sandbox:
         )
 
     async def _advance(self, request: web.Request) -> web.Response:
-        try:
-            minutes = int((await self._body(request)).get("minutes", 0))
-        except (TypeError, ValueError):
-            raise web.HTTPBadRequest(text="minutes expected") from None
+        minutes = self._integer(await self._body(request), "minutes")
         if not 0 < minutes <= MAX_ADVANCE_MINUTES:
             raise web.HTTPBadRequest(text="minutes out of range")
         self.clock.advance(timedelta(minutes=minutes))

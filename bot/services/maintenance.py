@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.services.clock import Clock
+from bot.services.clock import Clock, SystemClock
 from bot.services.importer import import_data, load_toml
+from bot.services.installation import Purpose, check_sandbox_database, record_installation
 from bot.services.slots import generate_slots
 from db.engine import Database
 from db.engine import open_database as db_open
@@ -20,8 +21,21 @@ logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[Database]:
-    async with db_open(settings.database.url, echo=settings.database.echo) as db:
+async def open_database(
+    settings: Settings, *, purpose: Purpose = Purpose.BOT
+) -> AsyncIterator[Database]:
+    """The migrated database, with its installation row (written with `purpose` if missing).
+
+    For the sandbox, a database it did not create raises ForeignDatabaseError before
+    anything is migrated or written.
+    """
+    url = settings.database.url
+    if purpose is Purpose.SANDBOX:
+        await check_sandbox_database(url=url)
+    async with db_open(url, echo=settings.database.echo) as db:
+        async with db.sessions() as session:
+            # The wall clock, not the bot's: this records when the file was really created.
+            await record_installation(session, purpose=purpose, now=SystemClock().now())
         yield db
 
 

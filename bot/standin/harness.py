@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,13 +20,22 @@ from bot.config import DatabaseSettings, DemoSettings, Settings
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.reminders import ReminderDispatcher
 from bot.services.clock import Clock
+from bot.services.installation import Purpose
 from bot.services.maintenance import open_database, prepare_data
 from bot.standin.client import SimUser
 from bot.standin.server import StandInServer, TgUser
 from bot.standin.tracker import HandledTracker
 from db.engine import Database
 
+# Documented, so only for tests: anything reachable by other local users takes random_token().
 DEFAULT_TOKEN = "123456789:STANDIN-TOKEN"
+
+
+def random_token() -> str:
+    """A fresh token in the form aiogram and Telegram use: `<bot id>:<secret>`."""
+    bot_id = 10**9 + secrets.randbelow(9 * 10**9)
+    # token_urlsafe uses letters, digits, "_" and "-" only, as Telegram's secrets do.
+    return f"{bot_id}:{secrets.token_urlsafe(27)}"
 
 
 class BotHarness:
@@ -36,9 +46,13 @@ class BotHarness:
         clock: Clock,
         token: str = DEFAULT_TOKEN,
         server: StandInServer | None = None,
+        purpose: Purpose = Purpose.BOT,
     ) -> None:
         self.server = server or StandInServer(token=token, clock=clock.now)
         self._token = token
+        # Whom the database is opened for: end-to-end tests act as the bot, the sandbox as
+        # itself (and is refused on any database it did not create).
+        self._purpose = purpose
         self._settings = settings
         self.clock = clock
         self._db_cm: contextlib.AbstractAsyncContextManager[Database] | None = None
@@ -54,13 +68,26 @@ class BotHarness:
         return self._settings
 
     @property
+    def token(self) -> str:
+        return self._token
+
+    @property
     def database(self) -> Database:
         if self.db is None:
             raise RuntimeError("the harness is not started")
         return self.db
 
     async def start(self) -> None:
-        await self.server.start()
+        # The database first: a refused one (ForeignDatabaseError) leaves nothing running.
+        db_cm = open_database(self._settings, purpose=self._purpose)
+        self.db = await db_cm.__aenter__()
+        self._db_cm = db_cm
+        try:
+            await prepare_data(self.db, settings=self._settings, clock=self.clock)
+            await self.server.start()
+        except BaseException:
+            await self.stop()
+            raise
         self._settings = self._settings.model_copy(
             update={
                 "telegram": self._settings.telegram.model_copy(
@@ -68,9 +95,6 @@ class BotHarness:
                 )
             }
         )
-        self._db_cm = open_database(self._settings)
-        self.db = await self._db_cm.__aenter__()
-        await prepare_data(self.db, settings=self._settings, clock=self.clock)
         await self.start_bot()
 
     async def start_bot(self) -> None:

@@ -137,3 +137,57 @@ async def test_bad_requests_are_refused(http: aiohttp.ClientSession) -> None:
         f"/api/chats/{PATIENT}/press", json={"message_id": 999, "data": "st"}
     ) as response:
         assert response.status == 410
+
+
+async def clock_now(http: aiohttp.ClientSession) -> str:
+    async with http.get("/api/state") as response:
+        assert response.status == 200
+        now: str = (await response.json())["clock"]
+        return now
+
+
+async def post_raw(http: aiohttp.ClientSession, path: str, body: str) -> tuple[int, str]:
+    headers = {"Content-Type": "application/json"}
+    async with http.post(path, data=body.encode(), headers=headers) as response:
+        return response.status, await response.text()
+
+
+NESTED = {
+    # Under the size limit, yet deep enough to exhaust the JSON parser's recursion.
+    "past-the-parser": '{"minutes": ' + "[" * 5000 + "]" * 5000 + "}",
+    # Parses fine, one level past what the page ever sends.
+    "past-the-depth-limit": '{"minutes": {"a": {"b": {"c": {"d": 1}}}}}',
+    "deep-inside-a-send": '{"text": [[[[["/start"]]]]]}',
+}
+
+
+async def test_deeply_nested_json_is_refused_and_the_sandbox_still_answers(
+    http: aiohttp.ClientSession,
+) -> None:
+    before = await clock_now(http)
+    for name, body in NESTED.items():
+        for path in ("/api/clock/advance", f"/api/chats/{PATIENT}/send"):
+            status, text = await post_raw(http, path, body)
+            assert status == 400, (name, path, status, text)
+    # 100 000 levels: too big to read at all, refused before parsing.
+    status, _ = await post_raw(http, "/api/clock/advance", "[" * 100_000)
+    assert status == 413
+    assert await clock_now(http) == before
+    assert await messages(http) == []
+    await send(http, "/start")
+    assert "Запись на приём к врачу" in (await messages(http))[-1]["html"]
+
+
+NOT_INTEGERS = {"true": True, "float": 1.5, "string": "5", "null": None}
+
+
+async def test_minutes_must_be_a_true_integer(http: aiohttp.ClientSession) -> None:
+    before = await clock_now(http)
+    for name, value in NOT_INTEGERS.items():
+        async with http.post("/api/clock/advance", json={"minutes": value}) as response:
+            assert response.status == 400, name
+            assert await response.text() == "minutes must be an integer"
+    assert await clock_now(http) == before
+    async with http.post("/api/clock/advance", json={"minutes": 60}) as response:
+        assert response.status == 200
+    assert await clock_now(http) != before

@@ -1,0 +1,132 @@
+"""What created a database: the real bot or the sandbox.
+
+The sandbox hands an unauthenticated registry admin and a clock that drops reminders to
+whoever opens its page, so it must never run on the real registry. Each database records,
+in its one `installation` row, which of the two created it; the sandbox looks at that row
+before it migrates or writes anything, and refuses any database it did not create itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from db.models import Installation
+
+logger = logging.getLogger(__name__)
+# One row per database: a fixed key makes a second concurrent insert fail instead of adding
+# a second row (e.g. `python -m bot slots` started while the bot upgrades an old database).
+INSTALLATION_ROW_ID = 1
+
+
+class Purpose(StrEnum):
+    BOT = "bot"
+    SANDBOX = "sandbox"
+
+
+class ForeignDatabaseError(Exception):
+    """The sandbox was pointed at a database it did not create; nothing in it was changed."""
+
+    def __init__(self, *, database: str, found: str) -> None:
+        self.database = database
+        self.found = found
+        super().__init__(
+            f"The sandbox refuses to start on {database}: it runs only on a database it created "
+            f"itself, and this one {found}. Set sandbox.database_url "
+            "(TALON_SANDBOX__DATABASE_URL) to a new file."
+        )
+
+
+def describe_database(url: str) -> str:
+    """The database as a person would name it, without a password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _read_purpose(connection: Connection) -> tuple[bool, str | None]:
+    """Whether the database has any table, and the purpose its installation row names."""
+    tables = set(inspect(connection).get_table_names())
+    if Installation.__tablename__ not in tables:
+        return bool(tables), None
+    purpose = connection.scalar(select(Installation.purpose).order_by(Installation.id).limit(1))
+    return True, purpose
+
+
+async def check_sandbox_database(*, url: str) -> None:
+    """Raise ForeignDatabaseError unless the database is new (no tables) or the sandbox's own.
+
+    Only reads: it runs before any migration, so a refused database stays as it was.
+    """
+    if _sqlite_file_missing(url):
+        # New; connecting would only create the file, outside the engine that sets it up.
+        return
+    # A bare engine: none of the bot's connection set-up (e.g. SQLite's journal mode) may
+    # touch a database that is about to be refused.
+    engine = create_async_engine(url, hide_parameters=True)
+    try:
+        async with engine.connect() as connection:
+            # The inspector keeps this portable: SQLite and PostgreSQL alike.
+            has_tables, purpose = await connection.run_sync(_read_purpose)
+            await connection.rollback()
+    finally:
+        await engine.dispose()
+    if not has_tables or purpose == Purpose.SANDBOX:
+        return
+    found = (
+        "has tables but no installation record (an older bot or another program made it)"
+        if purpose is None
+        else f"was created by the {purpose}"
+    )
+    raise ForeignDatabaseError(database=describe_database(url), found=found)
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return False
+    return not Path(parsed.database).exists()
+
+
+async def record_installation(
+    session: AsyncSession, *, purpose: Purpose, now: datetime
+) -> Installation:
+    """The database's installation row, written with `purpose` if it has none yet.
+
+    An existing row is never changed: a database created by the bot stays the bot's, which
+    is what keeps the sandbox off it.
+    """
+    existing = await _installation(session)
+    if existing is not None:
+        if existing.purpose != purpose:
+            logger.warning(
+                "this database was created by the %s, not the %s", existing.purpose, purpose
+            )
+        return existing
+    row = Installation(
+        id=INSTALLATION_ROW_ID, purpose=purpose, installation_id=str(uuid.uuid4()), created_at=now
+    )
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError:
+        # Another process wrote it first: theirs is the record.
+        await session.rollback()
+        existing = await _installation(session)
+        if existing is None:
+            raise
+        return existing
+    return row
+
+
+async def _installation(session: AsyncSession) -> Installation | None:
+    return await session.scalar(select(Installation).order_by(Installation.id).limit(1))
