@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from datetime import UTC, datetime, time
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -298,20 +299,57 @@ async def typed_reason(
     )
 
 
-def _parse_day(raw: str, *, today: datetime) -> datetime | None:
-    """ДД.ММ.ГГГГ, or ДД.ММ meaning its next occurrence from today."""
-    try:
-        return datetime.strptime(raw, "%d.%m.%Y")
-    except ValueError:
-        pass
-    for year in (today.year, today.year + 1):
-        try:
-            parsed = datetime.strptime(f"{raw}.{year}", "%d.%m.%Y")
-        except ValueError:
-            continue
-        if parsed.date() >= today.date():
-            return parsed
-    return None
+# /day looks back as well as ahead; /close and /reopen act on today and later only. A year
+# either way covers the registry's work and keeps date arithmetic far from its limits.
+def _day_window(today: date) -> staff.DateWindow:
+    return staff.DateWindow.around(today, years_back=1, years_ahead=1)
+
+
+def _period_window(today: date) -> staff.DateWindow:
+    return staff.DateWindow.around(today, years_back=0, years_ahead=1)
+
+
+def _date_refusal(bad: staff.BadDate, window: staff.DateWindow) -> str:
+    if bad.problem is staff.DateProblem.NO_SUCH_DATE:
+        return texts.STAFF_NO_SUCH_DATE.format(date=esc(bad.typed))
+    if bad.problem is staff.DateProblem.OUT_OF_RANGE:
+        return texts.STAFF_DATE_OUT_OF_RANGE.format(
+            date=esc(bad.typed),
+            earliest=f"{window.earliest:%d.%m.%Y}",
+            latest=f"{window.latest:%d.%m.%Y}",
+        )
+    return texts.STAFF_BAD_DATE
+
+
+# Telegram refuses a text over 4,096 UTF-16 code units. Lists built from the registry (a day of
+# five-minute slots, many registrars) are cut to whole lines, since a cut line could split an
+# HTML entity; the rest of the template stays well inside the remainder.
+_LINES_BUDGET: Final = 3_500
+# Doctors named when a query matches several: enough to pick the right code.
+_AMBIGUOUS_SHOWN: Final = 10
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit_lines(lines: Sequence[str]) -> str:
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        used += _utf16_len(line) + 1
+        if used > _LINES_BUDGET:
+            break
+        kept.append(line)
+    if len(kept) < len(lines):
+        kept.append(texts.STAFF_LINES_LEFT_OUT.format(count=len(lines) - len(kept)))
+    return "\n".join(kept)
+
+
+def _ambiguous(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:_AMBIGUOUS_SHOWN])
+    more = ", …" if len(names) > _AMBIGUOUS_SHOWN else ""
+    return texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(shown) + more)
 
 
 async def cmd_day(
@@ -325,9 +363,11 @@ async def cmd_day(
     if not words:
         # No doctor given: the doctors to choose from, with their codes.
         listed = await staff.doctors_in_scope(session, access=access)
-        lines = "\n".join(
-            f"{esc(d.organization.code)}:{esc(d.code)} — {esc(d.full_name)}, {esc(d.position)}"
-            for d in listed
+        lines = _fit_lines(
+            [
+                f"{esc(d.organization.code)}:{esc(d.code)} — {esc(d.full_name)}, {esc(d.position)}"
+                for d in listed
+            ]
         )
         await message.answer(f"{texts.STAFF_USAGE_DAY}\n\n{lines}")
         return
@@ -336,36 +376,40 @@ async def cmd_day(
         await message.answer(texts.STAFF_NOTHING_FOUND)
         return
     if len(doctors) > 1:
-        codes = ", ".join(f"{d.organization.code}:{d.code} ({d.short_name})" for d in doctors)
-        await message.answer(texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(codes)))
+        await message.answer(
+            _ambiguous([f"{d.organization.code}:{d.code} ({d.short_name})" for d in doctors])
+        )
         return
     doctor = doctors[0]
-    today = clock.now().astimezone(ZoneInfo(doctor.organization.timezone))
-    day = _parse_day(words[1], today=today) if len(words) > 1 else today
-    if day is None:
-        await message.answer(texts.STAFF_BAD_DATE)
-        return
-    rows = await staff.doctor_day(session, doctor=doctor, day=day.date())
     tz = ZoneInfo(doctor.organization.timezone)
+    today = clock.now().astimezone(tz).date()
+    window = _day_window(today)
+    day = staff.parse_day_argument(words[1], today=today, window=window) if words[1:] else today
+    if isinstance(day, staff.BadDate):
+        await message.answer(_date_refusal(day, window))
+        return
+    rows = await staff.doctor_day(session, doctor=doctor, day=day)
     if not rows:
         await message.answer(
-            texts.STAFF_DAY_EMPTY.format(doctor=esc(doctor.full_name), day=long_day(day.date()))
+            texts.STAFF_DAY_EMPTY.format(doctor=esc(doctor.full_name), day=long_day(day))
         )
         return
-    lines = "\n".join(
-        f"{row.slot.starts_at.astimezone(tz):%H:%M} — "
-        + (
-            f"{esc(row.booking.patient.full_name)}, талон {esc(row.booking.ticket_number)}"
-            if row.booking
-            else ("свободно" if row.slot.is_open else "закрыто")
-        )
-        for row in rows
+    lines = _fit_lines(
+        [
+            f"{row.slot.starts_at.astimezone(tz):%H:%M} — "
+            + (
+                f"{esc(row.booking.patient.full_name)}, талон {esc(row.booking.ticket_number)}"
+                if row.booking
+                else ("свободно" if row.slot.is_open else "закрыто")
+            )
+            for row in rows
+        ]
     )
     await message.answer(
         texts.STAFF_DAY.format(
             doctor=esc(doctor.full_name),
             position=esc(doctor.position),
-            day=long_day(day.date()),
+            day=long_day(day),
             lines=lines,
         )
     )
@@ -402,7 +446,7 @@ async def cmd_history(
         action = texts.ACTION_NAMES.get(entry.action, entry.action)
         lines.append(f"{when:%d.%m.%Y %H:%M} — {action}{change}, {who}{reason}")
     await message.answer(
-        texts.STAFF_HISTORY.format(ticket=esc(booking.ticket_number), lines="\n".join(lines))
+        texts.STAFF_HISTORY.format(ticket=esc(booking.ticket_number), lines=_fit_lines(lines))
     )
 
 
@@ -420,39 +464,48 @@ async def cmd_staff(
     words = (command.args or "").split()
     if not words:
         listed = await staff.members(session)
-        members = "\n".join(
-            f"• {m.telegram_user_id}"
-            + (f" ({', '.join(m.organization_codes)})" if m.organization_codes else "")
-            for m in listed
+        members = _fit_lines(
+            [
+                f"• {m.telegram_user_id}"
+                + (f" ({esc(', '.join(m.organization_codes))})" if m.organization_codes else "")
+                for m in listed
+            ]
         )
         admins = ", ".join(str(a) for a in settings.staff.admins) or "—"
         await message.answer(texts.STAFF_LIST.format(admins=admins, members=members or "—"))
         return
-    if words[0] not in ("add", "remove") or len(words) < 2 or not words[1].isdigit():
+    if words[0] not in ("add", "remove") or len(words) < 2:
         await message.answer(texts.STAFF_USAGE_STAFF)
         return
-    member_id = int(words[1])
+    member_id = staff.parse_user_id(words[1])
+    if member_id is None:
+        await message.answer(texts.STAFF_BAD_USER_ID.format(limit=staff.USER_ID_LIMIT - 1))
+        return
+    codes = list(dict.fromkeys(words[2:]))  # a code typed twice counts once
     if words[0] == "remove":
         removed = await staff.remove_member(session, telegram_user_id=member_id)
         template = texts.STAFF_REMOVED if removed else texts.STAFF_NOT_MEMBER
         await message.answer(template.format(id=member_id))
         return
+    if len(codes) > staff.MAX_ORGANIZATION_CODES:
+        await message.answer(texts.STAFF_TOO_MANY_CODES.format(limit=staff.MAX_ORGANIZATION_CODES))
+        return
     try:
         await staff.add_member(
             session,
             telegram_user_id=member_id,
-            organization_codes=words[2:],
+            organization_codes=codes,
             added_by=access.telegram_user_id,
             now=clock.now(),
         )
     except staff.StaffError as error:
         await message.answer(esc(str(error)))
         return
-    scope = f" (организации: {esc(', '.join(words[2:]))})" if words[2:] else ""
+    scope = f" (организации: {esc(', '.join(codes))})" if codes else ""
     await message.answer(texts.STAFF_ADDED.format(id=member_id, scope=scope))
 
 
-TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$", re.ASCII)
 
 
 async def _period(
@@ -463,27 +516,25 @@ async def _period(
         return ""
     doctors = await staff.find_doctors(session, query=words[0], access=access)
     if len(doctors) != 1:
-        return (
-            texts.STAFF_NOTHING_FOUND
-            if not doctors
-            else texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(", ".join(d.code for d in doctors)))
-        )
+        return _ambiguous([d.code for d in doctors]) if doctors else texts.STAFF_NOTHING_FOUND
     doctor = doctors[0]
     tz = ZoneInfo(doctor.organization.timezone)
-    day = _parse_day(words[1], today=clock.now().astimezone(tz))
-    if day is None:
-        return texts.STAFF_BAD_DATE
-    since, until = local_day_bounds(day.date(), tz)
+    today = clock.now().astimezone(tz).date()
+    window = _period_window(today)
+    day = staff.parse_day_argument(words[1], today=today, window=window)
+    if isinstance(day, staff.BadDate):
+        return _date_refusal(day, window)
+    since, until = local_day_bounds(day, tz)
     rest = words[2:]
     if rest and (match := TIME_RANGE.match(rest[0])):
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         try:
-            start = datetime.combine(day.date(), time(h1, m1), tzinfo=tz)
-            end = datetime.combine(day.date(), time(h2, m2), tzinfo=tz)
+            start = datetime.combine(day, time(h1, m1), tzinfo=tz)
+            end = datetime.combine(day, time(h2, m2), tzinfo=tz)
         except ValueError:
-            return texts.STAFF_BAD_DATE
+            return texts.STAFF_BAD_TIME_RANGE
         if end <= start:
-            return texts.STAFF_BAD_DATE
+            return texts.STAFF_BAD_TIME_RANGE
         since, until, rest = start.astimezone(UTC), end.astimezone(UTC), rest[1:]
     return doctor, since, until, rest
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from datetime import date
 from typing import Final
 
@@ -67,12 +68,45 @@ def _strip_separators(raw: str) -> str:
     return _SEPARATORS.sub("", _NUMBER_SIGN.sub("", raw))
 
 
+# A few offending characters are enough to find the typo; echoing all of them once made a reply
+# of 900 emoji longer than Telegram allows, and the patient saw a generic failure instead.
+_FOREIGN_SHOWN: Final = 3
+# An echoed value from a file (a document kind) is cut: the message must stay short whatever
+# the input.
+_ECHO_LIMIT: Final = 30
+
+
+def _shown_char(char: str) -> str:
+    """How one offending character is named in a reply."""
+    if char.isnumeric():
+        # A digit of another script (fullwidth, Arabic-Indic, superscript) is still a digit the
+        # patient typed: identity data is never echoed, so it is only described.
+        return "цифра не из набора 0–9"
+    if unicodedata.category(char)[0] in "CMZ":
+        # Invisible, combining and direction marks would glue to the quotes or reorder the
+        # reply around them: they are named by code point instead.
+        return f"служебный символ U+{ord(char):04X}"
+    return f"«{char}»"
+
+
 def _foreign_chars(value: str) -> str:
-    seen: dict[str, None] = {}
+    """The first few distinct characters that are not ASCII digits, then «и другие»."""
+    shown: dict[str, None] = {}  # an ordered set
     for char in value:
-        if char not in _DIGITS:
-            seen[char] = None
-    return " ".join(f"«{char}»" for char in seen)
+        if char in _DIGITS:
+            continue
+        shown.setdefault(_shown_char(char), None)
+        if len(shown) > _FOREIGN_SHOWN:
+            break
+    listed = ", ".join(list(shown)[:_FOREIGN_SHOWN])
+    return f"{listed} и другие" if len(shown) > _FOREIGN_SHOWN else listed
+
+
+def _clip(value: str) -> str:
+    """A value cut short, its invisible and combining characters shown as «�» (see above)."""
+    cut = value[:_ECHO_LIMIT]
+    shown = "".join("�" if unicodedata.category(char)[0] in "CM" else char for char in cut)
+    return shown if len(value) <= _ECHO_LIMIT else f"{shown}…"
 
 
 def _has_letters(value: str) -> bool:
@@ -237,7 +271,7 @@ def normalize_document(kind: str, raw: str) -> str:
             )
         return value
     raise IdentityFormatError(
-        f"Неизвестный вид документа: «{kind}». Допустимы: passport, birth_certificate, "
+        f"Неизвестный вид документа: «{_clip(kind)}». Допустимы: passport, birth_certificate, "
         "snils, social_card."
     )
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
@@ -58,6 +61,109 @@ class StaffError(ValueError):
     """A staff command that cannot be carried out; the message is for the staff member."""
 
 
+# ---- Arguments of staff commands: pure parsing, easy to move ----------------------------
+
+# Telegram user ids are positive and have at most 52 significant bits (Bot API). Anything else
+# is a typo, and a longer number once overflowed the BIGINT column with an OverflowError.
+USER_ID_LIMIT: Final = 2**52
+_USER_ID: Final = re.compile(r"[0-9]{1,16}")
+# A registrar works at one or a few polyclinics; one with no codes sees them all. The bound keeps
+# the command and its answer short (800 codes once broke Telegram's message limit).
+MAX_ORGANIZATION_CODES: Final = 10
+# Unknown codes named back in an error: a few, each cut, whatever was typed.
+_CODES_SHOWN: Final = 3
+_CODE_SHOWN_LENGTH: Final = 20
+
+
+def parse_user_id(raw: str) -> int | None:
+    """A Telegram user id typed by an admin, or None if no user can have it."""
+    if _USER_ID.fullmatch(raw) is None:  # ASCII only: int() would take "²" or "٧" otherwise
+        return None
+    value = int(raw)
+    return value if 0 < value < USER_ID_LIMIT else None
+
+
+def _few_codes(codes: Sequence[str]) -> str:
+    shown = [
+        code if len(code) <= _CODE_SHOWN_LENGTH else f"{code[:_CODE_SHOWN_LENGTH]}…"
+        for code in codes[:_CODES_SHOWN]
+    ]
+    return ", ".join(shown) + (" и другие" if len(codes) > _CODES_SHOWN else "")
+
+
+class DateProblem(Enum):
+    FORMAT = "format"
+    NO_SUCH_DATE = "no_such_date"  # 31.02.2026
+    OUT_OF_RANGE = "out_of_range"  # 31.12.9999: a real date, but not one a command acts on
+
+
+@dataclass(frozen=True, slots=True)
+class DateWindow:
+    """The dates a command accepts, both ends included."""
+
+    earliest: date
+    latest: date
+
+    @classmethod
+    def around(cls, today: date, *, years_back: int, years_ahead: int) -> DateWindow:
+        return cls(_years_from(today, -years_back), _years_from(today, years_ahead))
+
+
+@dataclass(frozen=True, slots=True)
+class BadDate:
+    problem: DateProblem
+    # The argument as typed, kept only once it has a date's shape: at most ten digits and dots,
+    # so it can be named back without making the answer long.
+    typed: str = ""
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February of a leap year: the last day of February instead
+        return day.replace(year=day.year + years, day=28)
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _next_occurrence(month: int, day: int, *, today: date) -> date | None:
+    # Five years: 29 February comes back within four, and is then judged by the window.
+    for year in range(today.year, today.year + 5):
+        found = _date_or_none(year, month, day)
+        if found is not None and found >= today:
+            return found
+    return None
+
+
+_DAY_ARGUMENT: Final = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})(?:\.([0-9]{4}))?")
+
+
+def parse_day_argument(raw: str, *, today: date, window: DateWindow) -> date | BadDate:
+    """ДД.ММ.ГГГГ, or ДД.ММ meaning its next occurrence from today, within the window.
+
+    Range-checked here, before any arithmetic: 31.12.9999 plus a day, or 01.01.0001 in UTC,
+    raised OverflowError deep in the handlers.
+    """
+    match = _DAY_ARGUMENT.fullmatch(raw)
+    if match is None:
+        return BadDate(DateProblem.FORMAT)
+    day, month = int(match[1]), int(match[2])
+    if match[3] is not None:
+        found = _date_or_none(int(match[3]), month, day)
+    else:
+        found = _next_occurrence(month, day, today=today)
+    if found is None:
+        return BadDate(DateProblem.NO_SUCH_DATE, raw)
+    if not window.earliest <= found <= window.latest:
+        return BadDate(DateProblem.OUT_OF_RANGE, raw)
+    return found
+
+
 async def add_member(
     session: AsyncSession,
     *,
@@ -69,7 +175,7 @@ async def add_member(
     known = set(await session.scalars(select(Organization.code)))
     unknown = [code for code in organization_codes if code not in known]
     if unknown:
-        raise StaffError(f"нет организаций с кодами: {', '.join(unknown)}")
+        raise StaffError(f"нет организаций с кодами: {_few_codes(unknown)}")
     member = await session.get(StaffMember, telegram_user_id)
     if member is None:
         member = StaffMember(telegram_user_id=telegram_user_id, role=StaffRole.REGISTRAR)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -311,3 +313,100 @@ def test_mask_rejects_negative_visible() -> None:
 def test_error_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="контрольной цифре"):
         normalize_oms("7788899730000766")
+
+
+# ---- Replies stay short whatever is typed -------------------------------------------------
+
+EMOJI = "".join(chr(0x1F300 + i) for i in range(900))  # 900 distinct pictographs
+# Well below Telegram's 4,096: the error is shown together with the prompt of the step.
+MESSAGE_BOUND = 300
+HOSTILE = [
+    EMOJI,
+    "1" * 5000,
+    "1-" * 2000,
+    "№" * 4000,
+    "7" * 8 + "\u0301" * 3000,  # combining accents
+    "\u202e7788899730000765\u202c",  # right-to-left override around the number
+    "\u200f" * 10 + "123456",  # right-to-left marks
+    "<&>" * 1000,
+    "１２３４５６",  # fullwidth digits
+    "٧٧٨٨٨٩٩٧٣٠",  # Arabic-Indic digits
+    "12²³④⑤",
+    "\ud800123",  # a lone surrogate, as JSON may carry one
+    "\x00\x1b[31m123",
+    "1.1." + "9" * 5000,
+]
+
+
+def _errors(raw: str) -> list[str]:
+    messages = []
+    for parse in (
+        normalize_oms,
+        normalize_document_number,
+        lambda value: parse_birth_date(value, today=TODAY),
+        lambda value: normalize_document("passport", value),
+        lambda value: normalize_document(value, "123456"),
+    ):
+        with pytest.raises(IdentityFormatError) as excinfo:
+            parse(raw)
+        messages.append(_message(excinfo))
+    return messages
+
+
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_every_error_is_short_and_printable_whatever_the_input(raw: str) -> None:
+    for message in _errors(raw):
+        assert len(message) < MESSAGE_BOUND, message
+        # No control, format, surrogate or combining character reaches the reply.
+        assert all(unicodedata.category(char)[0] not in "CM" for char in message), message
+
+
+@pytest.mark.parametrize(
+    "parse", [normalize_oms, normalize_document_number], ids=["oms", "document"]
+)
+def test_only_the_first_three_distinct_foreign_characters_are_named(
+    parse: Callable[[str], str],
+) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        parse("12" + EMOJI + "34")
+    message = _message(excinfo)
+    assert "лишние символы: «🌀», «🌁», «🌂» и другие." in message
+    assert "🌃" not in message
+    with pytest.raises(IdentityFormatError) as excinfo:
+        parse("1.2.3/4/5")
+    assert "лишние символы: «.», «/». " in _message(excinfo)  # distinct, no «и другие»
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ("7788\u200f8997", "служебный символ U+200F"),
+        ("7788\u0301", "служебный символ U+0301"),
+        ("7788\u202e8997", "служебный символ U+202E"),
+        ("7788\ufeff8997", "служебный символ U+FEFF"),
+    ],
+)
+def test_invisible_and_combining_characters_are_named_by_code_point(raw: str, named: str) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        normalize_oms(raw)
+    message = _message(excinfo)
+    assert named in message
+    assert raw[4] not in message
+
+
+@pytest.mark.parametrize("raw", ["１２３４５６７", "٧٧٨٨٨٩٩", "123456²", "123④56"])
+def test_digits_of_other_scripts_are_described_never_echoed(raw: str) -> None:
+    for parse in (normalize_oms, normalize_document_number):
+        with pytest.raises(IdentityFormatError) as excinfo:
+            parse(raw)
+        message = _message(excinfo)
+        assert "цифра не из набора 0–9" in message
+        assert not {char for char in raw if not char.isascii()} & set(message)
+
+
+def test_an_unknown_document_kind_is_echoed_cut() -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        normalize_document("x" * 5000, "123456")
+    message = _message(excinfo)
+    assert "«" + "x" * 30 + "…»" in message
+    assert len(message) < MESSAGE_BOUND
