@@ -28,7 +28,7 @@ from bot.handlers import (
     staff,
     start,
 )
-from bot.middlewares import DbSessionMiddleware
+from bot.middlewares import DbSessionMiddleware, IdentityGuard
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
@@ -43,8 +43,9 @@ COMMANDS = [
     BotCommand(command="forget", description="Отозвать согласие"),
     BotCommand(command="help", description="Справка"),
 ]
-# Leaves room for the consent heading inside Telegram's 4096-character message limit.
-MAX_AGREEMENT_CHARS = 3800
+# Leaves room for the heading, the operator's name and address (300 characters each at most)
+# and the choice summary inside Telegram's 4096-character message limit.
+MAX_AGREEMENT_CHARS = 2800
 
 
 async def purge_stale(
@@ -53,11 +54,7 @@ async def purge_stale(
     """Expired dialogues (they may hold typed identity numbers) and old failure records."""
     await storage.purge_expired()
     async with db.sessions() as session:
-        await purge_failures(
-            session,
-            now=clock.now(),
-            window=timedelta(minutes=settings.booking.failed_identification_window_minutes),
-        )
+        await purge_failures(session, now=clock.now(), keep_for=settings.failure_limits.keep_for)
 
 
 def check_agreement(settings: Settings) -> None:
@@ -88,11 +85,15 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         settings=settings,
         clock=clock,
         limiter=limiter,
+        # The key of typed identity values between the prompts lives only in this process.
+        sealer=settings.privacy.sealer(),
     )
     # Patients type identity numbers: only in a private chat, never in a group.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     dp.update.middleware(DbSessionMiddleware(db.sessions))
+    # On every message handler, after the filters chose one (it needs the dialogue state).
+    dp.message.middleware(IdentityGuard())
     dp.include_routers(
         errors.create_router(),
         staff.create_router(),

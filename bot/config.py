@@ -17,8 +17,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.services.attempts import FailureLimits
 from bot.services.booking import BookingLimits
 from bot.services.reminder_plan import ReminderPolicy, parse_offsets, parse_quiet_hours
+from bot.services.sealing import Sealer, parse_key
 
 CONFIG_ENV = "TALON_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -118,8 +120,35 @@ class ConsentSettings(Section):
 
 
 class DemoSettings(Section):
-    load_when_empty: bool = True
+    # Fictional clinics and patients: never loaded into a real bot's database unless asked
+    # for (the sandbox always loads them into its own database).
+    load_when_empty: bool = False
     file: Path = PACKAGE_DATA / "demo.toml"
+
+
+class PrivacySettings(Section):
+    # Key of the identity values kept between the prompts (32 bytes, URL-safe base64). Unset:
+    # a random key per process, so a restart asks the values again. Set it (from the
+    # environment, TALON_PRIVACY__STATE_KEY, never a file) only for several instances.
+    state_key: SecretStr | None = None
+    # Failed identifications naming one registry patient's OMS number, from all accounts
+    # together, within a day: then that patient can't be identified in the bot until it passes.
+    max_failures_per_patient: int = Field(default=10, ge=1)
+    # A warning in the log when failures from all accounts together reach this many within the
+    # window: someone may be guessing with many accounts.
+    failure_alarm_threshold: int = Field(default=50, ge=1)
+    failure_alarm_window_minutes: int = Field(default=10, ge=1)
+
+    @field_validator("state_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_key(value.get_secret_value())
+        return value
+
+    def sealer(self) -> Sealer:
+        key = self.state_key
+        return Sealer(parse_key(key.get_secret_value()) if key is not None else None)
 
 
 class LoggingSettings(Section):
@@ -151,7 +180,18 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     consent: ConsentSettings = ConsentSettings()
     demo: DemoSettings = DemoSettings()
+    privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
+
+    @property
+    def failure_limits(self) -> FailureLimits:
+        return FailureLimits(
+            per_account=self.booking.max_failed_identifications,
+            account_window=timedelta(minutes=self.booking.failed_identification_window_minutes),
+            per_patient=self.privacy.max_failures_per_patient,
+            alarm_threshold=self.privacy.failure_alarm_threshold,
+            alarm_window=timedelta(minutes=self.privacy.failure_alarm_window_minutes),
+        )
 
     @classmethod
     def settings_customise_sources(

@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import texts
+from bot.keyboards import booking as kb
+from bot.services.clock import Clock
+from bot.services.redaction import carries_identity, carries_oms
+from bot.states import BookingFlow, StaffFlow
+
+IDENTITY_STATES = frozenset(
+    state.state for state in (BookingFlow.oms, BookingFlow.document, BookingFlow.birth_date)
+)
+STAFF_STATES = frozenset(state.state for state in StaffFlow.__all_states__)
+ID_COMMANDS = ("/staff ", "/staff@")
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -23,3 +37,44 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self._sessions() as session:
             data["session"] = session
             return await handler(event, data)
+
+
+class IdentityGuard(BaseMiddleware):
+    """Messages that look like identity values never stay in the chat, in any state.
+
+    The identification prompts delete what they read themselves. Anywhere else (no dialogue,
+    an expired one, after a failure, while locked out) such a message is deleted unread, with
+    one line saying why. A command (e.g. a registrar's /find) is deleted if it carries an OMS
+    number, and still runs: the handler has the text already.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Message):
+            return await handler(event, data)
+        text = event.text or event.caption or ""
+        raw_state = data.get("raw_state")
+        if text.startswith("/") or raw_state in STAFF_STATES:
+            # /staff takes Telegram user ids, which are as long as OMS numbers.
+            if carries_oms(text) and not text.startswith(ID_COMMANDS):
+                # Told first, so the command's own answer stays the newest message.
+                await _delete(event, texts.OMS_MESSAGE_DELETED)
+            return await handler(event, data)
+        if event.text is not None and raw_state in IDENTITY_STATES:
+            return await handler(event, data)
+        clock: Clock = data["clock"]
+        if not carries_identity(text, today=clock.now().date()):
+            return await handler(event, data)
+        # Unread: whatever the state, the way on is a fresh start.
+        await _delete(event, texts.IDENTITY_MESSAGE_DELETED, markup=kb.book_button())
+        return None
+
+
+async def _delete(message: Message, why: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    with contextlib.suppress(TelegramBadRequest):
+        await message.delete()
+    await message.answer(why, reply_markup=markup)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+logger = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -26,7 +31,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        make_private_file(Path(parsed.database))
     engine = create_async_engine(url, echo=echo, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -42,6 +47,31 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def make_private_file(path: Path) -> None:
+    """The registry's database readable by its owner only: folder 0700, file 0600.
+
+    SQLite gives its -wal and -shm files the main file's permissions, so creating the main
+    file private covers them. An existing file or folder open to others is left as it is (an
+    administrator may mean it) but warned about at every start.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        # O_EXCL: never loosen a file that appeared meanwhile; 0600 whatever the umask.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for item in (folder, path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        if item.exists() and item.stat().st_mode & 0o077:
+            logger.warning(
+                "%s is open to other users (mode %o): it holds patients' data; run chmod %s %s",
+                item,
+                item.stat().st_mode & 0o777,
+                "700" if item.is_dir() else "600",
+                item,
+            )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

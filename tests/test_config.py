@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import tomllib
@@ -58,7 +59,8 @@ def test_defaults_without_any_file() -> None:
     assert settings.telegram.polling_timeout == 30
     assert settings.database.url == DatabaseSettings().url
     assert settings.booking.horizon_days == 14
-    assert settings.demo.load_when_empty is True
+    # Fictional patients never reach a real bot's database unless asked for.
+    assert settings.demo.load_when_empty is False
     assert settings.demo.file.is_file()
     assert settings.consent.file.is_file()
     assert settings.logging.level == "INFO"
@@ -81,7 +83,7 @@ def test_values_from_an_explicit_file(tmp_path: Path) -> None:
         slots_per_page = 12
 
         [demo]
-        load_when_empty = false
+        load_when_empty = true
 
         [logging]
         level = "debug"
@@ -98,7 +100,7 @@ def test_values_from_an_explicit_file(tmp_path: Path) -> None:
     assert settings.booking.slots_per_page == 12
     # Keys the file does not mention keep their defaults.
     assert settings.booking.slot_generation_hour == Settings().booking.slot_generation_hour
-    assert settings.demo.load_when_empty is False
+    assert settings.demo.load_when_empty is True
     assert settings.logging.level == "DEBUG"
 
 
@@ -309,3 +311,17 @@ def test_example_config_through_talon_config(monkeypatch: pytest.MonkeyPatch) ->
 
     assert settings.telegram.token == SecretStr(TOKEN)
     assert settings.model_copy(update={"telegram": Settings().telegram}) == Settings()
+
+
+def test_the_identity_state_key_must_be_32_bytes_of_base64(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TALON_PRIVACY__STATE_KEY", "c2hvcnQ=")
+    with pytest.raises(ValidationError):
+        load_settings()
+    key = base64.b64encode(bytes(range(32))).decode()
+    monkeypatch.setenv("TALON_PRIVACY__STATE_KEY", key)
+    sealer = load_settings().privacy.sealer()
+    # Two processes with the same configured key open each other's sealed values.
+    other = load_settings().privacy.sealer()
+    assert other.open(sealer.seal("7788", context="c"), context="c") == "7788"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -31,7 +32,7 @@ from bot.keyboards.callbacks import (
     RememberPatient,
     Withdraw,
 )
-from bot.services import accounts
+from bot.services import accounts, catalog
 from bot.services import staff as staff_services
 from bot.services.booking import (
     BookingError,
@@ -45,7 +46,7 @@ from bot.services.booking import (
     load_ticket,
 )
 from bot.services.clock import Clock
-from bot.services.consent import has_consent
+from bot.services.consent import has_consent, held_consents
 from bot.services.dates import local_when
 from bot.states import BookingFlow
 from bot.texts import esc
@@ -216,25 +217,52 @@ async def remember(
         await query.message.edit_reply_markup(reply_markup=None)
 
 
-async def _patients_screen(session: AsyncSession, *, telegram_user_id: int) -> screens.Screen:
+async def _patients_screen(
+    session: AsyncSession, *, telegram_user_id: int, settings: Settings
+) -> screens.Screen:
+    """Remembered patients, and which operators hold the account's consent."""
     patients = await accounts.remembered_patients(session, telegram_user_id=telegram_user_id)
-    if not patients:
-        return screens.Screen(texts.NO_PATIENTS, kb.my_patients([]))
-    names = "\n".join(f"• {esc(p.full_name)}" for p in patients)
-    return screens.Screen(texts.MY_PATIENTS.format(names=names), kb.my_patients(patients))
+    held = await held_consents(
+        session, telegram_user_id=telegram_user_id, version=settings.consent.version
+    )
+    if patients:
+        names = "\n".join(f"• {esc(p.full_name)}" for p in patients)
+        head = texts.MY_PATIENTS.format(names=names)
+    else:
+        head = texts.NO_PATIENTS
+    lines = "\n".join(
+        texts.CONSENT_LINE.format(
+            name=esc(c.organization_name or texts.CONSENT_ACCOUNT_NAME),
+            date=f"{c.accepted_at.astimezone(ZoneInfo(c.timezone)):%d.%m.%Y}",
+        )
+        for c in held
+    )
+    consents = texts.CONSENTS_HELD.format(lines=lines) if held else texts.CONSENTS_NONE
+    organizations = [
+        (c.organization_id, c.short_name or "") for c in held if c.organization_id is not None
+    ]
+    return screens.Screen(f"{head}\n\n{consents}", kb.my_patients(patients, organizations))
 
 
-async def list_patients(query: CallbackQuery, session: AsyncSession) -> None:
+async def list_patients(query: CallbackQuery, session: AsyncSession, settings: Settings) -> None:
     await query.answer()
-    await screens.show(query, await _patients_screen(session, telegram_user_id=query.from_user.id))
+    await screens.show(
+        query,
+        await _patients_screen(session, telegram_user_id=query.from_user.id, settings=settings),
+    )
 
 
-async def forget(query: CallbackQuery, callback_data: ForgetPatient, session: AsyncSession) -> None:
+async def forget(
+    query: CallbackQuery, callback_data: ForgetPatient, session: AsyncSession, settings: Settings
+) -> None:
     await accounts.forget_patient(
         session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
     )
     await query.answer(texts.FORGOTTEN_SHORT)
-    await screens.show(query, await _patients_screen(session, telegram_user_id=query.from_user.id))
+    await screens.show(
+        query,
+        await _patients_screen(session, telegram_user_id=query.from_user.id, settings=settings),
+    )
 
 
 async def add_patient(
@@ -245,15 +273,19 @@ async def add_patient(
     sid = screens.new_session_id()
     draft: dict[str, object] = {"sid": sid, "add_patient": True}
     await state.set_data(draft)
+    # No organization yet: the consent covers the account's own list of patients.
     if await has_consent(
-        session, telegram_user_id=query.from_user.id, version=settings.consent.version
+        session,
+        telegram_user_id=query.from_user.id,
+        organization_id=None,
+        version=settings.consent.version,
     ):
         await ask_identity(query, state=state, session=session, draft=draft, step=1)
         return
     await state.set_state(BookingFlow.consent)
     await screens.show(
         query,
-        screens.consent(sid=sid, settings=settings, back=MyPatients().pack()),
+        screens.consent(sid=sid, settings=settings, back=MyPatients().pack(), operator=None),
     )
 
 
@@ -319,13 +351,28 @@ async def withdraw(
     session: AsyncSession,
     clock: Clock,
 ) -> None:
+    """Ask, then withdraw one organization's consent (o) or every consent (o=0)."""
     await query.answer()
-    if not callback_data.ok:
-        await screens.show(query, screens.Screen(texts.ASK_WITHDRAW, kb.confirm_withdraw()))
+    organization = (
+        await catalog.get_organization(session, callback_data.o) if callback_data.o else None
+    )
+    if callback_data.o and organization is None:
+        await screens.show(query, screens.Screen(texts.NOT_AVAILABLE, booking_kb.start_only()))
         return
-    await accounts.withdraw_consent(session, telegram_user_id=query.from_user.id, now=clock.now())
+    name = esc(organization.name) if organization else ""
+    if not callback_data.ok:
+        ask = texts.ASK_WITHDRAW_ORG.format(name=name) if organization else texts.ASK_WITHDRAW
+        await screens.show(query, screens.Screen(ask, kb.confirm_withdraw(callback_data.o)))
+        return
+    await accounts.withdraw_consent(
+        session,
+        telegram_user_id=query.from_user.id,
+        now=clock.now(),
+        organization_id=organization.id if organization else None,
+    )
     await state.clear()
-    await screens.show(query, screens.Screen(texts.WITHDRAWN, booking_kb.start_only()))
+    done = texts.WITHDRAWN_ORG.format(name=name) if organization else texts.WITHDRAWN
+    await screens.show(query, screens.Screen(done, booking_kb.start_only()))
 
 
 def create_router() -> Router:

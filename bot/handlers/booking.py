@@ -30,6 +30,7 @@ from bot.keyboards.callbacks import (
     SlotPick,
     TakenSlot,
 )
+from bot.services import catalog
 from bot.services.accounts import is_remembered, remembered_patients
 from bot.services.booking import is_slot_bookable
 from bot.services.clock import Clock
@@ -191,22 +192,58 @@ async def pick_slot(
         # «Забыть» was pressed since: that patient no longer books without the prompts.
         draft = {k: v for k, v in draft.items() if k not in ("patient", "remembered")}
         await state.set_data(draft)
-    if draft.get("patient"):
-        # Identified earlier in this dialogue (the first choice was taken meanwhile).
+    service = await catalog.get_service(session, callback_data.svc)
+    if service is None:
+        return await _unavailable(query)
+    if not await has_consent(
+        session,
+        telegram_user_id=query.from_user.id,
+        organization_id=service.organization_id,
+        version=settings.consent.version,
+    ):
+        # Asked per organization: each is its own operator of personal data, so a patient
+        # identified earlier in this dialogue (then gone back to another organization) too.
+        await state.set_state(BookingFlow.consent)
+        summary = await screens.choice_summary(
+            session, slot_id=callback_data.slot, service_id=callback_data.svc
+        )
+        back = screens.day_pick(draft).pack()
+        await screens.show(
+            query,
+            screens.consent(
+                sid=callback_data.s,
+                settings=settings,
+                back=back,
+                operator=service.organization,
+                summary=summary,
+            ),
+        )
         await query.answer()
+        return
+    await query.answer()
+    await _after_consent(
+        query, state=state, session=session, clock=clock, draft=draft, settings=settings
+    )
+
+
+async def _after_consent(
+    query: CallbackQuery,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    draft: dict[str, Any],
+    settings: Settings,
+) -> None:
+    if draft.get("add_patient"):
+        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+    elif draft.get("patient"):
+        # Identified earlier in this dialogue (the first choice was taken meanwhile).
         await book_for_identified(
             query, state=state, session=session, clock=clock, draft=draft, settings=settings
         )
-        return
-    user_id = query.from_user.id
-    if await has_consent(session, telegram_user_id=user_id, version=settings.consent.version):
-        await query.answer()
+    else:
         await _who_is_patient(query, state=state, session=session, draft=draft)
-        return
-    await state.set_state(BookingFlow.consent)
-    back = screens.day_pick(draft).pack()
-    await screens.show(query, screens.consent(sid=callback_data.s, settings=settings, back=back))
-    await query.answer()
 
 
 async def answer_consent(
@@ -222,17 +259,23 @@ async def answer_consent(
         await query.answer(texts.CONSENT_DECLINED_SHORT)
         await begin(query, state=state, session=session, notice=texts.CONSENT_DECLINED)
         return
+    organization_id = None
+    if not draft.get("add_patient"):
+        service = await catalog.get_service(session, draft["svc"]) if "svc" in draft else None
+        if service is None or not draft.get("slot"):
+            return await _unavailable(query)
+        organization_id = service.organization_id
     await record_consent(
         session,
         telegram_user_id=query.from_user.id,
+        organization_id=organization_id,
         version=settings.consent.version,
         now=clock.now(),
     )
     await query.answer()
-    if draft.get("add_patient"):
-        await ask_identity(query, state=state, session=session, draft=draft, step=1)
-        return
-    await _who_is_patient(query, state=state, session=session, draft=draft)
+    await _after_consent(
+        query, state=state, session=session, clock=clock, draft=draft, settings=settings
+    )
 
 
 async def _who_is_patient(

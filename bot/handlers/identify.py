@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
@@ -36,6 +36,7 @@ from bot.services.identity import (
     normalize_oms,
     parse_birth_date,
 )
+from bot.services.sealing import Sealer
 from bot.states import BookingFlow
 
 logger = logging.getLogger(__name__)
@@ -166,16 +167,33 @@ async def go_to_step(
     await ask_identity(query, state=state, session=session, draft=draft, step=step)
 
 
-async def typed_oms(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    await _accept_value(message, state=state, session=session, step=1, key="oms")
+def _seal_context(chat_id: int, draft: dict[str, Any], key: str) -> str:
+    # Bound to the account, the dialogue and the field: a sealed value opens nowhere else.
+    return f"{chat_id}:{draft.get('sid')}:{key}"
 
 
-async def typed_document(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    await _accept_value(message, state=state, session=session, step=2, key="document")
+async def typed_oms(
+    message: Message, state: FSMContext, session: AsyncSession, sealer: Sealer
+) -> None:
+    await _accept_value(message, state=state, session=session, sealer=sealer, step=1, key="oms")
+
+
+async def typed_document(
+    message: Message, state: FSMContext, session: AsyncSession, sealer: Sealer
+) -> None:
+    await _accept_value(
+        message, state=state, session=session, sealer=sealer, step=2, key="document"
+    )
 
 
 async def _accept_value(
-    message: Message, *, state: FSMContext, session: AsyncSession, step: int, key: str
+    message: Message,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    sealer: Sealer,
+    step: int,
+    key: str,
 ) -> None:
     draft = await state.get_data()
     normalize = normalize_oms if step == 1 else normalize_document_number
@@ -187,7 +205,12 @@ async def _accept_value(
             message, state=state, session=session, draft=draft, step=step, notice=_format(error)
         )
         return
-    draft = {**draft, key: value}
+    if step == 2 and not await _earlier_values(
+        message, state=state, session=session, sealer=sealer, draft=draft, step=step
+    ):
+        return
+    # Only sealed: the dialogue state is written to the database (see services/sealing.py).
+    draft = {**draft, key: sealer.seal(value, context=_seal_context(message.chat.id, draft, key))}
     await ask_identity(
         message,
         state=state,
@@ -198,12 +221,51 @@ async def _accept_value(
     )
 
 
+async def _earlier_values(
+    message: Message,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    sealer: Sealer,
+    draft: dict[str, Any],
+    step: int,
+) -> dict[str, str] | None:
+    """The values typed at the steps before `step`; None after asking them again.
+
+    They are lost when a step was pressed twice, or when they were sealed by the process
+    before a restart, whose key is gone: then the patient is told why and starts at step 1.
+    """
+    keys = ("oms", "document")[: step - 1]
+    values = {
+        key: sealer.open(draft.get(key), context=_seal_context(message.chat.id, draft, key))
+        for key in keys
+    }
+    opened = {key: value for key, value in values.items() if value is not None}
+    if len(opened) == len(keys):
+        return opened
+    lost = all(key in draft for key in keys)
+    await ask_identity(
+        message,
+        state=state,
+        session=session,
+        draft={k: v for k, v in draft.items() if k not in keys},
+        step=1,
+        notice=texts.IDENTITY_ASKED_AGAIN if lost else None,
+    )
+    return None
+
+
 def _format(error: IdentityFormatError) -> str:
     return texts.FORMAT_ERROR.format(message=texts.esc(error.message))
 
 
 async def typed_birth_date(
-    message: Message, state: FSMContext, session: AsyncSession, clock: Clock, settings: Settings
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    sealer: Sealer,
 ) -> None:
     draft = await state.get_data()
     now = clock.now()
@@ -215,19 +277,19 @@ async def typed_birth_date(
             message, state=state, session=session, draft=draft, step=3, notice=_format(error)
         )
         return
-    if "oms" not in draft or "document" not in draft:
-        # The earlier answers were lost (e.g. a step was pressed twice); ask from the start.
-        await ask_identity(message, state=state, session=session, draft=draft, step=1)
+    earlier = await _earlier_values(
+        message, state=state, session=session, sealer=sealer, draft=draft, step=3
+    )
+    if earlier is None:
         return
     result = await identify(
         session,
         telegram_user_id=message.chat.id,
-        oms=draft["oms"],
-        document=draft["document"],
+        oms=earlier["oms"],
+        document=earlier["document"],
         birth_date=birth_date,
         now=now,
-        limit=settings.booking.max_failed_identifications,
-        window=timedelta(minutes=settings.booking.failed_identification_window_minutes),
+        limits=settings.failure_limits,
     )
     await _retire_prompt(message, draft)
     draft = without_identity(draft)

@@ -25,7 +25,7 @@ from bot.services import catalog, slots
 from bot.services.consent import agreement_text
 from bot.services.dates import local_when, long_day
 from bot.texts import esc
-from db.models import Service, Slot
+from db.models import Organization, Service, Slot
 
 
 class Screen(NamedTuple):
@@ -223,9 +223,26 @@ async def times(
     return Screen(text, markup)
 
 
-def consent(*, sid: str, settings: Settings, back: str) -> Screen:
+def consent(
+    *,
+    sid: str,
+    settings: Settings,
+    back: str,
+    operator: Organization | None,
+    summary: str | None = None,
+) -> Screen:
+    """The agreement, naming its operator: the organization booked with, or for the account's
+    own list of patients none (then the bot's operator keeps the data)."""
     intro = texts.CONSENT_INTRO.format(version=esc(settings.consent.version))
-    return Screen(intro + esc(agreement_text(settings.consent.file)), kb.consent(sid, back=back))
+    if operator is None:
+        who = texts.CONSENT_OPERATOR_ACCOUNT
+    else:
+        who = texts.CONSENT_OPERATOR.format(name=esc(operator.name), address=esc(operator.address))
+    chosen = f"{texts.CHOSEN.format(summary=summary)}\n\n" if summary else ""
+    return Screen(
+        f"{chosen}{intro}{who}\n\n{esc(agreement_text(settings.consent.file))}",
+        kb.consent(sid, back=back),
+    )
 
 
 async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str | None:

@@ -83,23 +83,30 @@ def confirm_cancel(booking: Booking) -> InlineKeyboardMarkup:
     )
 
 
-def my_patients(patients: Sequence[Patient]) -> InlineKeyboardMarkup:
+def my_patients(
+    patients: Sequence[Patient], organizations: Sequence[tuple[int, str]] = ()
+) -> InlineKeyboardMarkup:
+    """Forget a patient; withdraw the consent of one organization (id, short name) or all."""
     rows = [
         [_button(f"{texts.BTN_FORGET}: {patient.full_name}", ForgetPatient(p=patient.id).pack())]
         for patient in patients
     ]
     rows.append([_button(texts.BTN_ADD_PATIENT, AddPatient().pack())])
-    rows.append([_button(texts.BTN_WITHDRAW, Withdraw(ok=False).pack())])
+    rows += [
+        [_button(f"{texts.BTN_WITHDRAW}: {name}", Withdraw(ok=False, o=org_id).pack())]
+        for org_id, name in organizations
+    ]
+    rows.append([_button(texts.BTN_WITHDRAW_ALL, Withdraw(ok=False).pack())])
     rows.append([_button(texts.BTN_BACK, MyBookings().pack()), _start()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def confirm_withdraw() -> InlineKeyboardMarkup:
+def confirm_withdraw(organization_id: int = 0) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button(texts.BTN_WITHDRAW_YES, Withdraw(ok=True).pack()),
-                _button(texts.BTN_CANCEL_NO, MyBookings().pack()),
+                _button(texts.BTN_WITHDRAW_YES, Withdraw(ok=True, o=organization_id).pack()),
+                _button(texts.BTN_CANCEL_NO, MyPatients().pack()),
             ]
         ]
     )

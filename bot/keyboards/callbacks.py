@@ -121,6 +121,8 @@ class PatientPick(CallbackData, prefix="pp"):
 
 class Withdraw(CallbackData, prefix="wd"):
     ok: bool
+    # The organization whose consent is withdrawn; 0: every consent of the account.
+    o: int = Field(default=0, ge=0, lt=2**31)
 
 
 class AddPatient(CallbackData, prefix="ap"):

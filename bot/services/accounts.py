@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from bot.services import audit
 from bot.services.audit import Actor
 from bot.services.booking import BookingError
+from bot.services.consent import delete_consents
 from db.models import (
     AccountPatient,
     Booking,
@@ -121,23 +122,34 @@ async def upcoming_bookings(
     ).all()
 
 
-async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int, now: datetime) -> None:
-    """Remove every link between the account and patients' data.
+async def withdraw_consent(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    now: datetime,
+    organization_id: int | None = None,
+) -> None:
+    """Remove the links between the account and patients' data: all of them, or those of
+    one organization (the operator the consent was given to).
 
     Bookings stay (the clinic keeps its appointments) but no longer point at the account, so
-    no reminder or notice goes to it; its consents and remembered patients are deleted.
+    no reminder or notice goes to it. Withdrawing everything also forgets the remembered
+    patients; withdrawing one organization keeps them for the others.
     """
     linked = select(Booking.id).where(Booking.telegram_user_id == telegram_user_id)
-    for booking in (
-        await session.scalars(select(Booking).where(Booking.telegram_user_id == telegram_user_id))
-    ).all():
+    if organization_id is not None:
+        linked = linked.join(Service, Service.id == Booking.service_id).where(
+            Service.organization_id == organization_id
+        )
+    reason = "согласие отозвано"
+    for booking in (await session.scalars(select(Booking).where(Booking.id.in_(linked)))).all():
         audit.record(
             session,
             booking=booking,
             action="unlinked",
             actor=Actor.patient(telegram_user_id),
             now=now,
-            reason="согласие отозвано",
+            reason=reason,
         )
     await session.execute(
         update(Reminder)
@@ -149,11 +161,18 @@ async def withdraw_consent(session: AsyncSession, *, telegram_user_id: int, now:
     )
     await session.execute(
         update(Booking)
-        .where(Booking.telegram_user_id == telegram_user_id)
+        .where(Booking.id.in_(linked))
         .values(telegram_user_id=None, telegram_chat_id=None)
     )
-    # Failed identifications stay until their window passes: they hold no patient data, and
+    # Failed identifications stay until their window passes: they hold no typed values, and
     # dropping them would let a withdrawal reset the lock-out against guessing.
-    for model in (AccountPatient, Consent):
-        await session.execute(delete(model).where(model.telegram_user_id == telegram_user_id))
+    if organization_id is None:
+        await session.execute(
+            delete(AccountPatient).where(AccountPatient.telegram_user_id == telegram_user_id)
+        )
+        await session.execute(delete(Consent).where(Consent.telegram_user_id == telegram_user_id))
+    else:
+        await delete_consents(
+            session, telegram_user_id=telegram_user_id, organization_id=organization_id
+        )
     await session.commit()

@@ -160,17 +160,29 @@ async def test_two_patients_race_for_one_slot(harness: BotHarness) -> None:
     assert len(await active_bookings(harness)) == 2
 
 
-async def test_restart_between_two_steps_loses_nothing(harness: BotHarness) -> None:
+async def test_restart_keeps_the_choice_and_asks_the_typed_numbers_again(
+    harness: BotHarness,
+) -> None:
+    """Typed numbers live only in this process (sealed with its key); the choice survives."""
     user = harness.user(3007, "Пётр")
     await open_day(user)
     await user.click("09:30")
     await user.click("Принимаю")
     await user.send(PETROV["oms"])
-    await harness.restart_bot()
     await user.send(PETROV["document"])
     assert "Шаг 3 из 3" in user.last_bot_message.text
     await harness.restart_bot()
     await user.send(PETROV["birth_date"])
+    asked = user.last_bot_message.text
+    assert "Бот перезапускался" in asked
+    assert "Шаг 1 из 3" in asked
+    assert "09:30" in asked  # the chosen time is still there
+    await user.send(PETROV["oms"])
+    await harness.restart_bot()
+    await user.send(PETROV["document"])
+    # The OMS number typed before this restart is gone too: asked at once, not at step 3.
+    assert "Бот перезапускался" in user.last_bot_message.text
+    await identify(user, PETROV)
     assert "Вы успешно записались" in user.bot_messages[-2].text
     assert len(await active_bookings(harness)) == 1
 
@@ -187,6 +199,8 @@ async def test_an_idle_dialogue_expires_and_old_buttons_say_so(
     clock.advance(timedelta(minutes=11))
     await user.send(PETROV["document"])
     assert "Записаться к врачу" in user.buttons()[0]  # treated as a fresh chat
+    # ...and the number typed after the expiry does not stay in the chat.
+    assert all(PETROV["document"] not in (m.text or "") for m in user.messages)
 
     prompt = [m for m in user.bot_messages if "Шаг 1 из 3" in (m.text or "")][-1]
     await user.send("/start")

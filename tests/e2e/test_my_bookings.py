@@ -220,6 +220,8 @@ async def test_limits_say_why(strict: BotHarness) -> None:
         day="ср 02.12 · 08:00–12:00",
     )
     await user.click("08:00")
+    # Another organization: its own consent (another operator of personal data).
+    await user.click("Принимаю")
     await identify(user, PETROV)
     assert "уже 2 предстоящих записей" in user.last_bot_message.text
     assert len(await active(strict)) == 2
@@ -325,9 +327,11 @@ async def test_add_a_patient_without_booking(harness: BotHarness) -> None:
     assert "Добавление пациента" in user.last_bot_message.text
     await identify(user, SIDOROVA)
     assert "Сидорова Мария Ивановна запомнен" in user.last_bot_message.text
-    # Now she books in one press after the time.
+    # Now she books without the prompts, once the organization has its own consent.
     await open_day(user)
     await user.click("08:00")
+    assert "Оператор: ГБУЗ «Городская поликлиника № 1»" in user.last_bot_message.text
+    await user.click("Принимаю")
     await user.click("Сидорова Мария Ивановна")
     assert "Вы успешно записались" in user.bot_messages[-2].text
 
@@ -343,7 +347,7 @@ async def test_withdrawing_keeps_the_identification_lock_out(harness: BotHarness
     await user.send("/start")
     await user.click("Мои записи")
     await user.click("Мои пациенты")
-    await user.click("Отозвать согласие")
+    await user.click("Отозвать все согласия")
     await user.click("Да, отозвать")
     await open_day(user)
     await user.click("08:00")

@@ -1,0 +1,56 @@
+"""Identity values between the prompts, sealed so they never reach a file in clear.
+
+The dialogue state is persisted (SQL, later Redis), and a database's journal and free pages
+keep what was written long after it is deleted. The OMS and document numbers a patient types
+are therefore stored in the dialogue only as AES-GCM ciphertext under a key that lives in the
+process's memory: a restart makes them unreadable, and the patient is asked again. Several
+instances share a key only when the operator passes one through the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+def parse_key(encoded: str) -> bytes:
+    """A configured key: 32 bytes in URL-safe base64 (e.g. `openssl rand -base64 32`)."""
+    try:
+        key = base64.urlsafe_b64decode(encoded.strip().replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64") from None
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"must be {KEY_BYTES} bytes in base64, not {len(key)}")
+    return key
+
+
+class Sealer:
+    """Seals a short value to one context (e.g. account, dialogue and field) so a sealed
+    value copied into another dialogue does not open there."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._aead = AESGCM(key if key is not None else AESGCM.generate_key(KEY_BYTES * 8))
+
+    def seal(self, value: str, *, context: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, value.encode(), context.encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+    def open(self, token: object, *, context: str) -> str | None:
+        """The value, or None if it was sealed by another process (a restart), for another
+        context, or is not a sealed value at all."""
+        if not isinstance(token, str):
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token.encode("ascii"))
+            plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+        except (InvalidTag, ValueError, binascii.Error):
+            return None
+        return plain.decode()
