@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _import(settings: Settings, path: Path) -> int:
     from bot.services.clock import SystemClock
-    from bot.services.importer import ImportErrors, import_data, load_toml, validate
+    from bot.services.importing import ImportErrors, import_data, load_toml, validate
     from bot.services.maintenance import open_database
 
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.services.clock import Clock, SystemClock
-from bot.services.importer import import_data, load_toml
+from bot.services.importing import import_data, load_toml
 from bot.services.installation import Purpose, check_sandbox_database, record_installation
 from bot.services.slots import generate_slots
 from db.engine import Database

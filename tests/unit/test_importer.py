@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.services.booking import identify_patient
-from bot.services.importer import (
+from bot.services.importing import (
     ImportErrors,
     ImportIssue,
     import_data,

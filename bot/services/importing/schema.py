@@ -1,0 +1,273 @@
+"""The import file's records: as written (pydantic, strict) and as applied (plans), and reading it.
+
+The input records check one record's own fields; everything that needs more than one record
+(duplicate codes, a doctor's services, working hours, identity values) is checked in validation.
+The plans are what a file that passed every check asks for, already normalized.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, StringConstraints
+
+from bot.services.importing.errors import ImportErrors, ImportIssue
+
+__all__ = [
+    "CODE_RE",
+    "DOCUMENT_KINDS",
+    "SHORT_NAME_MAX",
+    "SLOT_MINUTES_MAX",
+    "SLOT_MINUTES_MIN",
+    "WEEKDAYS",
+    "DoctorIn",
+    "DoctorPlan",
+    "DocumentIn",
+    "DocumentPlan",
+    "FileIn",
+    "ImportPlan",
+    "OrganizationIn",
+    "OrganizationPlan",
+    "PatientIn",
+    "PatientPlan",
+    "ServiceIn",
+    "ServicePlan",
+    "WeekRule",
+    "list_at",
+    "load_toml",
+    "parse_interval",
+    "str_at",
+]
+
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DOCUMENT_KINDS: Final = ("passport", "birth_certificate", "snils", "social_card")
+SHORT_NAME_MAX: Final = 40
+SLOT_MINUTES_MIN: Final = 5
+SLOT_MINUTES_MAX: Final = 120
+
+CODE_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_INTERVAL_RE: Final = re.compile(r"(\d{1,2}):(\d{2})\s*[-\u2013\u2014]\s*(\d{1,2}):(\d{2})")
+
+# (weekday 0 = Monday, start, end): one interval of a doctor's week.
+WeekRule = tuple[int, time, time]
+
+
+# --- Field checks --------------------------------------------------------------------------------
+
+
+def _check_code(value: str) -> str:
+    if not CODE_RE.fullmatch(value):
+        raise ValueError(
+            "код может содержать только строчные латинские буквы, цифры, «-» и «_» "
+            "и должен начинаться с буквы или цифры"
+        )
+    return value
+
+
+def parse_interval(value: object) -> tuple[time, time]:
+    """`"08:00-14:00"` as (start, end); ValueError with a message for the import report."""
+    if not isinstance(value, str):
+        raise ValueError('ожидается строка вида "08:00-14:00"')
+    match = _INTERVAL_RE.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f'«{value}»: ожидается интервал вида "08:00-14:00"')
+    start_h, start_m, end_h, end_m = (int(group) for group in match.groups())
+    if max(start_h, end_h) > 23 or max(start_m, end_m) > 59:
+        raise ValueError(f"«{value}»: такого времени нет (часы 00–23, минуты 00–59)")
+    start, end = time(start_h, start_m), time(end_h, end_m)
+    if start >= end:
+        raise ValueError(
+            f"«{value}»: начало должно быть раньше конца (приём через полночь не поддерживается)"
+        )
+    return start, end
+
+
+def _birth_date_input(value: object) -> str | date:
+    # TOML datetimes are `date` subclasses; a time of birth is not what the field means.
+    if isinstance(value, datetime) or not isinstance(value, str | date):
+        raise ValueError("ожидается дата в кавычках в виде ДД.ММ.ГГГГ или дата TOML ГГГГ-ММ-ДД")
+    return value
+
+
+def _text(max_length: int) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+Code = Annotated[str, _text(64), AfterValidator(_check_code)]
+
+
+# --- The records as written ----------------------------------------------------------------------
+
+
+class _Record(BaseModel):
+    # Strict: TOML has real types, so "20" for a number is a mistake worth pointing out.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ServiceIn(_Record):
+    code: Code
+    name: Annotated[str, _text(200)]
+
+
+class DoctorIn(_Record):
+    code: Code
+    last_name: Annotated[str, _text(100)]
+    first_name: Annotated[str, _text(100)]
+    middle_name: Annotated[str, _text(100)] | None = None
+    position: Annotated[str, _text(200)]
+    services: Annotated[list[Code], Field(min_length=1)]
+    slot_minutes: Annotated[int, Field(ge=SLOT_MINUTES_MIN, le=SLOT_MINUTES_MAX)]
+    # Required, even if empty: a forgotten table must not silently wipe a doctor's schedule.
+    # Checked on its own (validation), so its mistakes and the doctor's are all reported.
+    hours: Any
+
+
+class OrganizationIn(_Record):
+    code: Code
+    name: Annotated[str, _text(300)]
+    short_name: Annotated[str, _text(SHORT_NAME_MAX)]
+    address: Annotated[str, _text(300)]
+    phone: Annotated[str, _text(64)]
+    timezone: Annotated[str, _text(64)]
+    # Children are validated one by one, so one broken doctor does not hide the others' errors.
+    services: list[Any] = []
+    doctors: list[Any] = []
+
+
+class DocumentIn(_Record):
+    kind: Literal["passport", "birth_certificate", "snils", "social_card"]
+    number: str
+
+
+class PatientIn(_Record):
+    last_name: Annotated[str, _text(100)]
+    first_name: Annotated[str, _text(100)]
+    middle_name: Annotated[str, _text(100)] | None = None
+    birth_date: Annotated[str | date, PlainValidator(_birth_date_input)]
+    oms: str
+    # Required, even if empty: the list replaces the patient's documents in the database.
+    documents: list[Any]
+
+
+class FileIn(_Record):
+    organizations: list[Any] = []
+    patients: list[Any] = []
+
+
+# --- The plan: what a valid file asks for, normalized --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePlan:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorPlan:
+    code: str
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    position: str
+    service_codes: tuple[str, ...]
+    slot_minutes: int
+    # Sorted.
+    hours: tuple[WeekRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationPlan:
+    code: str
+    name: str
+    short_name: str
+    address: str
+    phone: str
+    timezone: str
+    services: tuple[ServicePlan, ...]
+    doctors: tuple[DoctorPlan, ...]
+
+
+# Identity values are personal data: kept out of every repr, so a log line cannot carry them.
+@dataclass(frozen=True, slots=True)
+class DocumentPlan:
+    kind: str
+    number: str = field(repr=False)
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPlan:
+    location: str
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: date = field(repr=False)
+    oms: str = field(repr=False)
+    documents: tuple[DocumentPlan, ...] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    organizations: tuple[OrganizationPlan, ...]
+    patients: tuple[PatientPlan, ...]
+
+
+# --- Reading the file ----------------------------------------------------------------------------
+
+
+# The raw file is read alongside its typed records: a record that failed to validate still has
+# fields of the right type worth cross-checking.
+
+
+def str_at(record: Any, key: str) -> str | None:
+    """`record[key]` stripped, if the record is a table and the value non-blank text."""
+    value = record.get(key) if isinstance(record, Mapping) else None
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def list_at(record: Any, key: str) -> list[Any]:
+    """`record[key]` if the record is a table and the value a list, else an empty list."""
+    value = record.get(key) if isinstance(record, Mapping) else None
+    return value if isinstance(value, list) else []
+
+
+_TOML_POSITION: Final = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END: Final = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def load_toml(path: Path | str) -> dict[str, Any]:
+    """The parsed file; a syntax error, a missing file or a wrong encoding as ImportErrors."""
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as exc:
+        raise ImportErrors([_syntax_issue(path, exc)]) from None
+    except UnicodeDecodeError:
+        raise ImportErrors([ImportIssue(path.name, "файл должен быть в кодировке UTF-8")]) from None
+    except OSError as exc:
+        raise ImportErrors(
+            [ImportIssue(str(path), f"файл не прочитан: {exc.strerror or exc}")]
+        ) from None
+
+
+def _syntax_issue(path: Path, exc: tomllib.TOMLDecodeError) -> ImportIssue:
+    # tomllib puts the position at the end of its English message; it becomes the location,
+    # in words the person who edits the file reads.
+    text = str(exc)
+    if match := _TOML_POSITION.search(text):
+        where = f"{path.name}, строка {match[1]}, столбец {match[2]}"
+        text = text[: match.start()]
+    elif match := _TOML_END.search(text):
+        where = f"{path.name}, конец файла"
+        text = text[: match.start()]
+    else:
+        where = path.name
+    return ImportIssue(where, f"ошибка синтаксиса TOML: {text}")
