@@ -344,6 +344,11 @@ STAFF_LIST = "<b>Сотрудники регистратуры</b>\n\nАдмин
 STAFF_ADDED = "Регистратор {id} добавлен{scope}."
 STAFF_REMOVED = "Регистратор {id} убран."
 STAFF_NOT_MEMBER = "{id} не был регистратором."
+STAFF_ADDED_SCOPE = " (организации: {codes})"
+STAFF_CARD_CONFIRMED = ", подтверждена"
+STAFF_DAY_BOOKED = "{patient}, талон {ticket}"
+STAFF_DAY_FREE = "свободно"
+STAFF_DAY_CLOSED = "закрыто"
 STATUS_NAMES = {"active": "активна", "cancelled": "отменена"}
 ACTION_NAMES = {
     "booked": "запись",
@@ -396,6 +401,7 @@ STAFF_CONFIRM_CLOSE = (
 STAFF_CLOSED = "Приём закрыт. Отменено записей: {count}, пациентов уведомлено: {notified}."
 STAFF_REOPENED = "Приём открыт снова (снято закрытий: {count})."
 STAFF_NOTHING_TO_REOPEN = "В этом промежутке закрытий нет."
+STAFF_CLOSE_WHOLE_DAY = "весь день"
 
 BTN_STAFF_MOVE = "Перенести"
 BTN_MOVE_YES = "Да, перенести"

@@ -33,7 +33,6 @@ from bot.keyboards.callbacks import (
     Withdraw,
 )
 from bot.services import accounts, catalog
-from bot.services import staff as staff_services
 from bot.services.booking import (
     BookingError,
     LimitReachedError,
@@ -48,6 +47,7 @@ from bot.services.booking import (
 from bot.services.clock import Clock
 from bot.services.consent import has_consent, held_consents
 from bot.services.dates import local_when
+from bot.services.staff import closures as staff_services
 from bot.states import BookingFlow
 from bot.texts import esc
 from db.models import Booking

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -16,7 +16,7 @@ from bot.handlers import screens
 from bot.handlers.documents import send_calendar, send_ticket
 from bot.handlers.identify import show_times_again
 from bot.keyboards import booking as kb
-from bot.keyboards.callbacks import StaffMove
+from bot.keyboards.staff import staff_move_confirm
 from bot.services.booking import (
     LimitReachedError,
     NotChangeableError,
@@ -151,20 +151,3 @@ async def move_to_slot(
             text=texts.MOVED_BY_OTHER.format(details=texts.ticket_details(ticket)),
             clock=clock,
         )
-
-
-def staff_move_confirm(booking_id: int, slot_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=texts.BTN_MOVE_YES,
-                    callback_data=StaffMove(b=booking_id, sl=slot_id, ok=True).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=texts.BTN_CANCEL_NO,
-                    callback_data=StaffMove(b=booking_id, sl=slot_id, ok=False).pack(),
-                ),
-            ]
-        ]
-    )

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import staff
+from bot.services.staff import args as staff
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
 from db.models import Closure, StaffMember, StaffRole

@@ -1,0 +1,131 @@
+"""Cancelling a booking as the registry: the reason typed, a confirmation, the patient told."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.notify import notify_chat
+from bot.handlers import screens
+from bot.handlers.staff import render
+from bot.keyboards import staff as kb
+from bot.keyboards.callbacks import StaffCancel
+from bot.services.booking import NotChangeableError, cancel_booking_by_staff, load_ticket
+from bot.services.clock import Clock
+from bot.services.staff.access import StaffAccess
+from bot.services.staff.args import REASON_LIMIT
+from bot.services.staff.search import booking_for
+from bot.states import StaffFlow
+from bot.texts import esc
+from db.models import Booking
+
+
+async def on_cancel(
+    query: CallbackQuery,
+    callback_data: StaffCancel,
+    state: FSMContext,
+    session: AsyncSession,
+    access: StaffAccess,
+    clock: Clock,
+    limiter: RateLimiter,
+) -> None:
+    booking = await booking_for(session, booking_id=callback_data.b, access=access)
+    if booking is None:
+        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        return
+    await query.answer()
+    assert query.bot is not None
+    if callback_data.step == 0:
+        await state.set_state(StaffFlow.cancel_reason)
+        await state.set_data({"staff_cancel": booking.id})
+        await query.bot.send_message(
+            query.from_user.id, texts.STAFF_ASK_REASON.format(ticket=esc(booking.ticket_number))
+        )
+        return
+    data = await state.get_data()
+    reason = data.get("reason")
+    await state.clear()
+    if callback_data.step == 2 or data.get("staff_cancel") != booking.id or not reason:
+        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        return
+    answer = await _cancel(
+        query.bot, session, booking, reason=reason, access=access, clock=clock, limiter=limiter
+    )
+    await screens.show(query, screens.Screen(answer))
+
+
+async def _cancel(
+    bot: Bot,
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    reason: str,
+    access: StaffAccess,
+    clock: Clock,
+    limiter: RateLimiter,
+) -> str:
+    """Cancel with the reason and tell the patient; the answer for the staff member."""
+    try:
+        cancelled = await cancel_booking_by_staff(
+            session,
+            booking_id=booking.id,
+            staff_telegram_id=access.telegram_user_id,
+            organization_codes=access.organization_codes,
+            reason=reason,
+            now=clock.now(),
+        )
+    except NotChangeableError as refusal:
+        return texts.refusal(refusal)
+    notified = False
+    if cancelled.telegram_chat_id:
+        ticket = await load_ticket(session, booking_id=cancelled.id, now=clock.now())
+        notified = await notify_chat(
+            bot,
+            session,
+            chat_id=cancelled.telegram_chat_id,
+            text=texts.CANCELLED_BY_REGISTRY.format(
+                reason=esc(reason),
+                details=texts.ticket_details(ticket),
+                phone=esc(ticket.organization_phone),
+            ),
+            clock=clock,
+            limiter=limiter,
+        )
+    return texts.STAFF_CANCELLED.format(
+        ticket=esc(cancelled.ticket_number),
+        notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
+    )
+
+
+async def typed_reason(
+    message: Message, state: FSMContext, session: AsyncSession, access: StaffAccess
+) -> None:
+    data = await state.get_data()
+    reason = (message.text or "").strip()
+    if len(reason) > REASON_LIMIT:
+        await message.answer(texts.STAFF_REASON_TOO_LONG.format(limit=REASON_LIMIT))
+        return
+    booking = await booking_for(session, booking_id=data.get("staff_cancel", 0), access=access)
+    if booking is None or not reason:
+        await state.clear()
+        await message.answer(texts.REFUSALS["not_found"])
+        return
+    await state.update_data(reason=reason)
+    await message.answer(
+        texts.STAFF_CONFIRM_CANCEL.format(
+            ticket=esc(booking.ticket_number), card=render.card(booking), reason=esc(reason)
+        ),
+        reply_markup=kb.staff_cancel_confirm(booking.id),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    # A command is never taken for the reason: it leaves the cancellation instead.
+    router.message.register(typed_reason, StaffFlow.cancel_reason, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(on_cancel, StaffCancel.filter(), F.message)
+    return router

@@ -1,0 +1,240 @@
+"""/close a doctor's time (its bookings cancelled, the patients offered other times) after a
+confirmation, and /reopen it."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot import texts
+from bot.config import Settings
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.notify import notify_chat
+from bot.handlers import screens
+from bot.handlers.staff import render
+from bot.keyboards import staff as kb
+from bot.keyboards.alternatives import alternatives as alternatives_kb
+from bot.keyboards.callbacks import StaffClose
+from bot.services.booking import load_ticket
+from bot.services.clock import Clock
+from bot.services.slots import local_day_bounds
+from bot.services.staff.access import StaffAccess
+from bot.services.staff.args import (
+    REASON_LIMIT,
+    BadDate,
+    BadTimeRange,
+    parse_day_argument,
+    parse_time_range,
+    period_window,
+)
+from bot.services.staff.closures import alternatives, close_time, reopen_time
+from bot.services.staff.search import doctor_day, find_doctors
+from bot.states import StaffFlow
+from bot.texts import esc
+from db.models import Booking, Doctor
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    doctor: Doctor
+    since: datetime  # UTC
+    until: datetime
+    rest: list[str]  # the words after the date and hours
+
+
+async def _period(
+    session: AsyncSession, words: list[str], *, access: StaffAccess, clock: Clock
+) -> _Period | str:
+    """`<doctor> <date> [HH:MM-HH:MM] rest…` → doctor, UTC bounds, the rest; or an error text."""
+    if len(words) < 2:
+        return ""
+    doctors = await find_doctors(session, query=words[0], access=access)
+    if len(doctors) != 1:
+        return render.ambiguous([d.code for d in doctors]) if doctors else texts.STAFF_NOTHING_FOUND
+    doctor = doctors[0]
+    tz = ZoneInfo(doctor.organization.timezone)
+    today = clock.now().astimezone(tz).date()
+    window = period_window(today)
+    day = parse_day_argument(words[1], today=today, window=window)
+    if isinstance(day, BadDate):
+        return render.date_refusal(day, window)
+    since, until = local_day_bounds(day, tz)
+    rest = words[2:]
+    hours = parse_time_range(rest[0], day=day, tz=tz) if rest else None
+    if isinstance(hours, BadTimeRange):
+        return texts.STAFF_BAD_TIME_RANGE
+    if hours is not None:
+        (since, until), rest = hours, rest[1:]
+    return _Period(doctor, since, until, rest)
+
+
+async def cmd_close(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    access: StaffAccess,
+    clock: Clock,
+) -> None:
+    parsed = await _period(session, (command.args or "").split(), access=access, clock=clock)
+    if isinstance(parsed, str) or not parsed.rest:
+        await message.answer(
+            parsed if isinstance(parsed, str) and parsed else texts.STAFF_USAGE_CLOSE
+        )
+        return
+    reason = " ".join(parsed.rest)[:REASON_LIMIT]
+    count = await _bookings_to_cancel(session, parsed, clock=clock)
+    nonce = secrets.token_hex(4)
+    await state.set_state(StaffFlow.close_confirm)
+    await state.set_data(
+        {
+            "close": {
+                "nonce": nonce,
+                "doctor": parsed.doctor.id,
+                "since": parsed.since.isoformat(),
+                "until": parsed.until.isoformat(),
+                "reason": reason,
+            }
+        }
+    )
+    await message.answer(
+        render.close_question(
+            parsed.doctor, since=parsed.since, until=parsed.until, reason=reason, count=count
+        ),
+        reply_markup=kb.staff_close_confirm(nonce),
+    )
+
+
+async def _bookings_to_cancel(session: AsyncSession, period: _Period, *, clock: Clock) -> int:
+    """The future bookings the closed time overlaps."""
+    tz = ZoneInfo(period.doctor.organization.timezone)
+    rows = await doctor_day(session, doctor=period.doctor, day=period.since.astimezone(tz).date())
+    return sum(
+        1
+        for r in rows
+        if r.booking
+        and r.slot.starts_at < period.until
+        and r.slot.ends_at > period.since
+        and r.slot.starts_at > clock.now()
+    )
+
+
+async def on_close(
+    query: CallbackQuery,
+    callback_data: StaffClose,
+    state: FSMContext,
+    session: AsyncSession,
+    access: StaffAccess,
+    clock: Clock,
+    limiter: RateLimiter,
+) -> None:
+    data = (await state.get_data()).get("close")
+    # Only the confirmation of the closure on record: not an older /close's buttons.
+    if not data or data.get("nonce") != callback_data.n:
+        await query.answer(texts.SESSION_ENDED_ALERT, show_alert=True)
+        return
+    await state.clear()
+    await query.answer()
+    if not callback_data.ok:
+        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        return
+    doctor = await session.get(Doctor, data["doctor"], options=[selectinload(Doctor.organization)])
+    if doctor is None or not access.may_see(doctor.organization.code):
+        await screens.show(query, screens.Screen(texts.STAFF_NOTHING_FOUND))
+        return
+    now = clock.now()
+    cancelled = await close_time(
+        session,
+        doctor=doctor,
+        since=datetime.fromisoformat(data["since"]),
+        until=datetime.fromisoformat(data["until"]),
+        reason=data["reason"],
+        staff_telegram_id=access.telegram_user_id,
+        now=now,
+    )
+    assert query.bot is not None
+    notified = await _offer_other_times(
+        query.bot, session, cancelled, reason=data["reason"], now=now, clock=clock, limiter=limiter
+    )
+    await screens.show(
+        query,
+        screens.Screen(texts.STAFF_CLOSED.format(count=len(cancelled), notified=notified)),
+    )
+
+
+async def _offer_other_times(
+    bot: Bot,
+    session: AsyncSession,
+    cancelled: Sequence[Booking],
+    *,
+    reason: str,
+    now: datetime,
+    clock: Clock,
+    limiter: RateLimiter,
+) -> int:
+    """Tell each patient with a chat why, with the nearest free times; how many were told."""
+    notified = 0
+    for booking in cancelled:
+        if not booking.telegram_chat_id:
+            continue
+        offer = await alternatives(session, booking=booking, now=now)
+        ticket = await load_ticket(session, booking_id=booking.id, now=now)
+        sent = await notify_chat(
+            bot,
+            session,
+            chat_id=booking.telegram_chat_id,
+            text=texts.CLOSED_BY_REGISTRY.format(
+                reason=esc(reason),
+                details=texts.ticket_details(ticket),
+                offer=texts.ALTERNATIVES_OFFER if offer else texts.NO_ALTERNATIVES,
+                phone=esc(ticket.organization_phone),
+            ),
+            markup=alternatives_kb(booking.id, offer),
+            clock=clock,
+            limiter=limiter,
+        )
+        notified += int(sent)
+    return notified
+
+
+async def cmd_reopen(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    access: StaffAccess,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    parsed = await _period(session, (command.args or "").split(), access=access, clock=clock)
+    if isinstance(parsed, str):
+        await message.answer(parsed or texts.STAFF_USAGE_REOPEN)
+        return
+    count = await reopen_time(
+        session,
+        doctor=parsed.doctor,
+        since=parsed.since,
+        until=parsed.until,
+        now=clock.now(),
+        horizon_days=settings.booking.horizon_days,
+    )
+    await message.answer(
+        texts.STAFF_REOPENED.format(count=count) if count else texts.STAFF_NOTHING_TO_REOPEN
+    )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_close, Command("close"))
+    router.message.register(cmd_reopen, Command("reopen"))
+    router.callback_query.register(on_close, StaffClose.filter(), F.message)
+    return router

@@ -1,0 +1,21 @@
+"""/help for staff: their commands, and the admin's too for an admin."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot import texts
+from bot.services.staff.access import StaffAccess
+
+
+async def cmd_help(message: Message, access: StaffAccess) -> None:
+    admin = texts.STAFF_ADMIN_HELP if access.is_admin else ""
+    await message.answer(texts.STAFF_HELP.format(admin=admin))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_help, Command("help"))
+    return router

@@ -1,0 +1,171 @@
+"""The texts of staff answers: booking cards, a doctor's day, a booking's history, the list of
+registrars. Pure functions of loaded records: no database, no Telegram."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.services.dates import local_when, long_day
+from bot.services.identity import mask
+from bot.services.slots import local_day_bounds
+from bot.services.staff.args import BadDate, DateProblem, DateWindow
+from bot.services.staff.search import DaySlot
+from bot.texts import esc
+from db.models import AuditEntry, Booking, Doctor, StaffMember
+
+# Telegram refuses a text over 4,096 UTF-16 code units. Lists built from the registry (a day of
+# five-minute slots, many registrars) are cut to whole lines, since a cut line could split an
+# HTML entity; the rest of the template stays well inside the remainder.
+_LINES_BUDGET: Final = 3_500
+# Doctors named when a query matches several: enough to pick the right code.
+_AMBIGUOUS_SHOWN: Final = 10
+
+
+def card(booking: Booking) -> str:
+    org = booking.service.organization
+    return texts.STAFF_CARD.format(
+        ticket=esc(booking.ticket_number),
+        status=texts.STATUS_NAMES.get(booking.status.value, booking.status.value),
+        confirmed=texts.STAFF_CARD_CONFIRMED if booking.confirmed_at else "",
+        when=local_when(booking.slot.starts_at, org.timezone),
+        org=esc(org.short_name),
+        doctor=esc(booking.slot.doctor.full_name),
+        position=esc(booking.slot.doctor.position),
+        service=esc(booking.service.name),
+        patient=esc(booking.patient.full_name),
+        oms=mask(booking.patient.oms_number, visible=4),
+    )
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_lines(lines: Sequence[str]) -> str:
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        used += _utf16_len(line) + 1
+        if used > _LINES_BUDGET:
+            break
+        kept.append(line)
+    if len(kept) < len(lines):
+        kept.append(texts.STAFF_LINES_LEFT_OUT.format(count=len(lines) - len(kept)))
+    return "\n".join(kept)
+
+
+def ambiguous(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:_AMBIGUOUS_SHOWN])
+    more = ", …" if len(names) > _AMBIGUOUS_SHOWN else ""
+    return texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(shown) + more)
+
+
+def date_refusal(bad: BadDate, window: DateWindow) -> str:
+    if bad.problem is DateProblem.NO_SUCH_DATE:
+        return texts.STAFF_NO_SUCH_DATE.format(date=esc(bad.typed))
+    if bad.problem is DateProblem.OUT_OF_RANGE:
+        return texts.STAFF_DATE_OUT_OF_RANGE.format(
+            date=esc(bad.typed),
+            earliest=f"{window.earliest:%d.%m.%Y}",
+            latest=f"{window.latest:%d.%m.%Y}",
+        )
+    return texts.STAFF_BAD_DATE
+
+
+def doctors_to_choose(doctors: Sequence[Doctor]) -> str:
+    """/day with no doctor: how to ask, and the doctors to choose from with their codes."""
+    lines = fit_lines(
+        [
+            f"{esc(d.organization.code)}:{esc(d.code)} — {esc(d.full_name)}, {esc(d.position)}"
+            for d in doctors
+        ]
+    )
+    return f"{texts.STAFF_USAGE_DAY}\n\n{lines}"
+
+
+def _day_line(row: DaySlot, tz: ZoneInfo) -> str:
+    if row.booking:
+        what = texts.STAFF_DAY_BOOKED.format(
+            patient=esc(row.booking.patient.full_name), ticket=esc(row.booking.ticket_number)
+        )
+    else:
+        what = texts.STAFF_DAY_FREE if row.slot.is_open else texts.STAFF_DAY_CLOSED
+    return f"{row.slot.starts_at.astimezone(tz):%H:%M} — {what}"
+
+
+def doctor_day(doctor: Doctor, day: date, rows: Sequence[DaySlot]) -> str:
+    if not rows:
+        return texts.STAFF_DAY_EMPTY.format(doctor=esc(doctor.full_name), day=long_day(day))
+    tz = ZoneInfo(doctor.organization.timezone)
+    return texts.STAFF_DAY.format(
+        doctor=esc(doctor.full_name),
+        position=esc(doctor.position),
+        day=long_day(day),
+        lines=fit_lines([_day_line(row, tz) for row in rows]),
+    )
+
+
+def _time_change(entry: AuditEntry, tz: ZoneInfo) -> str:
+    """Where the time changed: before → after (a new booking has only an after)."""
+    if entry.action not in ("booked", "moved") or not entry.after:
+        return ""
+    if "starts_at" not in entry.after:
+        return ""
+    after = datetime.fromisoformat(entry.after["starts_at"]).astimezone(tz)
+    change = f" → {after:%d.%m.%Y %H:%M}"
+    if entry.before and "starts_at" in entry.before:
+        before = datetime.fromisoformat(entry.before["starts_at"]).astimezone(tz)
+        change = f" {before:%d.%m.%Y %H:%M}{change}"
+    return change
+
+
+def _history_line(entry: AuditEntry, tz: ZoneInfo) -> str:
+    when = entry.at.astimezone(tz)
+    who = texts.ACTOR_NAMES.get(entry.actor, entry.actor)
+    if entry.actor_telegram_id:
+        who = f"{who} {entry.actor_telegram_id}"
+    reason = f" ({esc(entry.reason)})" if entry.reason else ""
+    action = texts.ACTION_NAMES.get(entry.action, entry.action)
+    return f"{when:%d.%m.%Y %H:%M} — {action}{_time_change(entry, tz)}, {who}{reason}"
+
+
+def history(booking: Booking, entries: Sequence[AuditEntry]) -> str:
+    tz = ZoneInfo(booking.service.organization.timezone)
+    lines = [_history_line(entry, tz) for entry in entries]
+    return texts.STAFF_HISTORY.format(ticket=esc(booking.ticket_number), lines=fit_lines(lines))
+
+
+def _member_line(member: StaffMember) -> str:
+    codes = member.organization_codes
+    return f"• {member.telegram_user_id}" + (f" ({esc(', '.join(codes))})" if codes else "")
+
+
+def members(listed: Sequence[StaffMember], admins: Sequence[int]) -> str:
+    lines = fit_lines([_member_line(m) for m in listed])
+    shown_admins = ", ".join(str(a) for a in admins) or "—"
+    return texts.STAFF_LIST.format(admins=shown_admins, members=lines or "—")
+
+
+def member_added(member_id: int, codes: Sequence[str]) -> str:
+    scope = texts.STAFF_ADDED_SCOPE.format(codes=esc(", ".join(codes))) if codes else ""
+    return texts.STAFF_ADDED.format(id=member_id, scope=scope)
+
+
+def close_question(
+    doctor: Doctor, *, since: datetime, until: datetime, reason: str, count: int
+) -> str:
+    """What /close will do, asked before it is done."""
+    tz = ZoneInfo(doctor.organization.timezone)
+    start, end = since.astimezone(tz), until.astimezone(tz)
+    whole_day = (since, until) == local_day_bounds(start.date(), tz)
+    hours = texts.STAFF_CLOSE_WHOLE_DAY if whole_day else f"{start:%H:%M}–{end:%H:%M}"
+    return texts.STAFF_CONFIRM_CLOSE.format(
+        doctor=esc(doctor.full_name),
+        when=f"{long_day(start.date())}, {hours}",
+        reason=esc(reason),
+        count=count,
+    )

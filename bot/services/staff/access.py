@@ -1,0 +1,93 @@
+"""Who the registry staff are and what they may see; the admins' list of registrars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Organization, StaffMember, StaffRole
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccess:
+    telegram_user_id: int
+    role: StaffRole
+    organization_codes: tuple[str, ...]  # empty: every organization
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
+
+    def may_see(self, organization_code: str) -> bool:
+        return not self.organization_codes or organization_code in self.organization_codes
+
+
+async def access_of(
+    session: AsyncSession, *, telegram_user_id: int, admins: Iterable[int]
+) -> StaffAccess | None:
+    if telegram_user_id in set(admins):
+        return StaffAccess(telegram_user_id, StaffRole.ADMIN, ())
+    member = await session.get(StaffMember, telegram_user_id)
+    if member is None:
+        return None
+    return StaffAccess(telegram_user_id, member.role, tuple(member.organization_codes or ()))
+
+
+class StaffError(ValueError):
+    """A staff command that cannot be carried out; the message is for the staff member."""
+
+
+# A registrar works at one or a few polyclinics; one with no codes sees them all. The bound keeps
+# the command and its answer short (800 codes once broke Telegram's message limit).
+MAX_ORGANIZATION_CODES: Final = 10
+# Unknown codes named back in an error: a few, each cut, whatever was typed.
+_CODES_SHOWN: Final = 3
+_CODE_SHOWN_LENGTH: Final = 20
+
+
+def _few_codes(codes: Sequence[str]) -> str:
+    shown = [
+        code if len(code) <= _CODE_SHOWN_LENGTH else f"{code[:_CODE_SHOWN_LENGTH]}…"
+        for code in codes[:_CODES_SHOWN]
+    ]
+    return ", ".join(shown) + (" и другие" if len(codes) > _CODES_SHOWN else "")
+
+
+async def add_member(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    organization_codes: Sequence[str],
+    added_by: int,
+    now: datetime,
+) -> StaffMember:
+    known = set(await session.scalars(select(Organization.code)))
+    unknown = [code for code in organization_codes if code not in known]
+    if unknown:
+        raise StaffError(f"нет организаций с кодами: {_few_codes(unknown)}")
+    member = await session.get(StaffMember, telegram_user_id)
+    if member is None:
+        member = StaffMember(telegram_user_id=telegram_user_id, role=StaffRole.REGISTRAR)
+        session.add(member)
+    member.organization_codes = list(organization_codes)
+    member.added_by = added_by
+    member.added_at = now
+    await session.commit()
+    return member
+
+
+async def remove_member(session: AsyncSession, *, telegram_user_id: int) -> bool:
+    result = await session.execute(
+        delete(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
+    )
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def members(session: AsyncSession) -> Sequence[StaffMember]:
+    return (await session.scalars(select(StaffMember).order_by(StaffMember.added_at))).all()
