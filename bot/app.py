@@ -19,11 +19,13 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
 from bot.handlers import (
-    account,
     booking,
     errors,
     fallback,
     identify,
+    my_bookings,
+    offers,
+    patients,
     reminders,
     staff,
     start,
@@ -99,7 +101,9 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         staff.create_router(),
         start.create_router(),
         reminders.create_router(),
-        account.create_router(),
+        my_bookings.create_router(),
+        patients.create_router(),
+        offers.create_router(),
         identify.create_router(),
         booking.create_router(),
         fallback.create_router(),

@@ -21,6 +21,7 @@ from bot.services.attempts import FailureLimits
 from bot.services.booking import BookingLimits
 from bot.services.reminder_plan import ReminderPolicy, parse_offsets, parse_quiet_hours
 from bot.services.sealing import Sealer, parse_key
+from bot.usecases.outcomes import Rules
 
 CONFIG_ENV = "TALON_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -182,6 +183,16 @@ class Settings(BaseSettings):
     demo: DemoSettings = DemoSettings()
     privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
+
+    @property
+    def rules(self) -> Rules:
+        """The rules every change to a booking is made under."""
+        return Rules(
+            reminders=self.reminders.policy,
+            limits=self.booking.limits,
+            cutoff=self.booking.change_cutoff,
+            horizon_days=self.booking.horizon_days,
+        )
 
     @property
     def failure_limits(self) -> FailureLimits:

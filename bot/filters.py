@@ -3,22 +3,28 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 
+from bot.dialogue import read_dialogue
+from bot.keyboards.callbacks import SESSION_BOUND
+
 
 class InSession(Filter):
-    """Pass only buttons of the patient's current dialogue; hand its data to the handler.
+    """Pass only buttons of the patient's current dialogue; hand the dialogue to the handler.
 
-    Session-bound callback data carries the dialogue id right after the prefix, so a button
-    from an expired, finished or foreign dialogue never reaches a handler.
+    Registered after the button's CallbackData filter: it reads the parsed `callback_data`,
+    whose type must be declared session-bound (bot/keyboards/callbacks.py::SESSION_BOUND). A
+    button from an expired, finished or foreign dialogue never reaches a handler.
     """
 
-    async def __call__(self, query: CallbackQuery, state: FSMContext) -> bool | dict[str, Any]:
-        parts = (query.data or "").split(":")
-        if len(parts) < 2:
+    async def __call__(
+        self, query: CallbackQuery, state: FSMContext, callback_data: CallbackData
+    ) -> bool | dict[str, Any]:
+        if not isinstance(callback_data, SESSION_BOUND):
+            raise TypeError(f"{type(callback_data).__name__} is not declared session-bound")
+        current = await read_dialogue(state)
+        if current is None or getattr(callback_data, "s", None) != current.sid:
             return False
-        draft = await state.get_data()
-        if not draft.get("sid") or parts[1] != draft["sid"]:
-            return False
-        return {"draft": draft}
+        return {"dialogue": current}

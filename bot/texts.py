@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import date, time
 from html import escape
 
-from bot.services.booking import LimitReachedError, NotChangeableError
 from bot.services.dates import WEEKDAYS_SHORT, local_when
 from bot.services.reminders import DueReminder
-from bot.services.ticket import TicketData
+from bot.services.visits import VisitRecord
+from bot.usecases.outcomes import OverLimit, Refused, SlotTaken
 
 BTN_START = "В начало"
 BTN_BACK = "Назад"
@@ -149,7 +149,7 @@ SOMETHING_WENT_WRONG = (
 TEXT_EXPECTED = "Пожалуйста, отправьте ответ текстом."
 
 
-def ticket_details(ticket: TicketData) -> str:
+def ticket_details(ticket: VisitRecord) -> str:
     return BOOKING_DETAILS.format(
         ticket=esc(ticket.ticket_number),
         org=esc(ticket.organization_name),
@@ -220,12 +220,13 @@ LIMITS = {
 }
 
 
-def refusal(error: NotChangeableError) -> str:
-    return REFUSALS[error.reason.value].format(phone=esc(error.phone or ""))
-
-
-def limit_reached(error: LimitReachedError) -> str:
-    return LIMITS[error.reason.value].format(detail=esc(error.detail))
+def refusal(outcome: Refused | OverLimit | SlotTaken) -> str:
+    """Why a change was refused, for the person who asked for it."""
+    if isinstance(outcome, SlotTaken):
+        return TIME_TAKEN
+    if isinstance(outcome, OverLimit):
+        return LIMITS[outcome.reason.value].format(detail=esc(outcome.detail))
+    return REFUSALS[outcome.reason.value].format(phone=esc(outcome.phone or ""))
 
 
 REMINDER_FOOTER = "Если не сможете прийти, отмените запись: время освободится для других."

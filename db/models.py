@@ -54,6 +54,17 @@ def _text_enum(enum_cls: type[enum.StrEnum]) -> Enum:
     )
 
 
+def full_name(last: str, first: str, middle: str | None) -> str:
+    """«Фамилия Имя Отчество», for rows read without the ORM too."""
+    return " ".join(p for p in (last, first, middle) if p)
+
+
+def short_name(last: str, first: str, middle: str | None) -> str:
+    """«Фамилия И. О.»."""
+    initials = "".join(f" {p[0]}." for p in (first, middle) if p)
+    return f"{last}{initials}"
+
+
 class BookingStatus(enum.StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"
@@ -120,12 +131,11 @@ class Doctor(Base):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
 
     @property
     def short_name(self) -> str:
-        initials = "".join(f" {p[0]}." for p in (self.first_name, self.middle_name) if p)
-        return f"{self.last_name}{initials}"
+        return short_name(self.last_name, self.first_name, self.middle_name)
 
 
 class WorkingHours(Base):
@@ -176,7 +186,11 @@ class Patient(Base):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
+
+    @property
+    def short_name(self) -> str:
+        return short_name(self.last_name, self.first_name, self.middle_name)
 
 
 class PatientDocument(Base):

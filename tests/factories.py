@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime, time
-from typing import TypeVar
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.booking import new_ticket_number
+from bot.services.visits import VisitRecord
 from db.models import (
     Booking,
     BookingStatus,
@@ -19,6 +20,8 @@ from db.models import (
     Service,
     Slot,
     WorkingHours,
+    full_name,
+    short_name,
 )
 
 _seq = itertools.count(1)
@@ -120,3 +123,43 @@ class Factory:
                 updated_at=now,
             )
         )
+
+
+def visit_record(**overrides: Any) -> VisitRecord:
+    """A visit as `load_visit` reads it, without a database: an active booking in Moscow.
+
+    Times are tz-aware UTC; `ends_at` follows an overridden `starts_at` (a 20-minute visit)
+    unless given too. An unknown field name raises TypeError, so a typo cannot pass unnoticed.
+    """
+    starts_at: datetime = overrides.get("starts_at", datetime(2026, 12, 3, 5, 20, tzinfo=UTC))
+    doctor = ("Иванова", "Анна", "Петровна")
+    patient = ("Петров", "Пётр", "Петрович")
+    defaults: dict[str, Any] = {
+        "booking_id": 1,
+        "ticket_number": "K7M2-QX9P",
+        "status": BookingStatus.ACTIVE,
+        "revision": 0,
+        "confirmed_at": None,
+        "slot_id": 1,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=20),
+        "timezone": "Europe/Moscow",
+        "organization_id": 1,
+        "organization_code": "org1",
+        "organization_name": "Городская поликлиника № 1",
+        "organization_short_name": "Поликлиника № 1",
+        "organization_address": "г. Москва, ул. Примерная, д. 1",
+        "organization_phone": "+7 (495) 000-00-00",
+        "doctor_id": 1,
+        "doctor_full_name": full_name(*doctor),
+        "doctor_short_name": short_name(*doctor),
+        "doctor_position": "Врач-терапевт",
+        "service_id": 1,
+        "service_name": "Приём врача-терапевта",
+        "patient_id": 1,
+        "patient_full_name": full_name(*patient),
+        "patient_short_name": short_name(*patient),
+        "telegram_user_id": 1001,
+        "telegram_chat_id": 1001,
+    }
+    return VisitRecord(**{**defaults, **overrides})

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.limiter import RateLimiter
+from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.filters import InSession
 from bot.handlers import screens
-from bot.handlers.identify import ask_identity, book_for_identified, without_identity
+from bot.handlers.booked import book_chosen
+from bot.handlers.identify import ask_identity
 from bot.handlers.moves import move_to_slot
 from bot.handlers.start import begin
 from bot.keyboards import booking as kb
@@ -38,13 +42,27 @@ from bot.services.consent import has_consent, record_consent
 from bot.states import BookingFlow
 
 
-async def _browse(state: FSMContext, draft: dict[str, Any], **selection: Any) -> None:
+async def _browse(state: FSMContext, current: Dialogue, **selection: object) -> Dialogue:
+    """Back to browsing: the new choice; nothing typed at the prompts stays."""
     await state.set_state(BookingFlow.browsing)
-    await state.set_data({**without_identity(draft), **selection})
+    chosen = current.without_identity().but(**selection)
+    await write_dialogue(state, chosen)
+    return chosen
 
 
 async def _unavailable(query: CallbackQuery) -> None:
     await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+
+
+async def _show(
+    query: CallbackQuery, screen: screens.Screen | None, *, refusal: str = texts.NOT_AVAILABLE
+) -> bool:
+    if screen is None:
+        await query.answer(refusal, show_alert=True)
+        return False
+    await screens.show(query, screen)
+    await query.answer()
+    return True
 
 
 async def list_organizations(
@@ -52,13 +70,12 @@ async def list_organizations(
     callback_data: OrgList,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
 ) -> None:
-    await _browse(state, draft)
-    await screens.show(
-        query, await screens.organizations(session, sid=callback_data.s, page=callback_data.page)
+    await _browse(state, dialogue)
+    await _show(
+        query, await screens.organizations(session, sid=dialogue.sid, page=callback_data.page)
     )
-    await query.answer()
 
 
 async def pick_organization(
@@ -66,16 +83,13 @@ async def pick_organization(
     callback_data: OrgPick,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
 ) -> None:
     screen = await screens.services(
-        session, sid=callback_data.s, organization_id=callback_data.org, page=callback_data.page
+        session, sid=dialogue.sid, organization_id=callback_data.org, page=callback_data.page
     )
-    if screen is None:
-        return await _unavailable(query)
-    await _browse(state, draft, org=callback_data.org)
-    await screens.show(query, screen)
-    await query.answer()
+    if await _show(query, screen):
+        await _browse(state, dialogue, org=callback_data.org)
 
 
 async def pick_service(
@@ -83,16 +97,13 @@ async def pick_service(
     callback_data: ServicePick,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
 ) -> None:
     screen = await screens.doctors(
-        session, sid=callback_data.s, service_id=callback_data.svc, page=callback_data.page
+        session, sid=dialogue.sid, service_id=callback_data.svc, page=callback_data.page
     )
-    if screen is None:
-        return await _unavailable(query)
-    await _browse(state, draft, svc=callback_data.svc)
-    await screens.show(query, screen)
-    await query.answer()
+    if await _show(query, screen):
+        await _browse(state, dialogue, svc=callback_data.svc)
 
 
 async def pick_doctor(
@@ -100,23 +111,20 @@ async def pick_doctor(
     callback_data: DoctorPick,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
 ) -> None:
     screen = await screens.days(
         session,
-        sid=callback_data.s,
+        sid=dialogue.sid,
         service_id=callback_data.svc,
         doctor_id=callback_data.doc,
         now=clock.now(),
         settings=settings,
     )
-    if screen is None:
-        return await _unavailable(query)
-    await _browse(state, draft, svc=callback_data.svc, doc=callback_data.doc)
-    await screens.show(query, screen)
-    await query.answer()
+    if await _show(query, screen):
+        await _browse(state, dialogue, svc=callback_data.svc, doc=callback_data.doc)
 
 
 async def pick_day(
@@ -124,19 +132,17 @@ async def pick_day(
     callback_data: DayPick,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
 ) -> None:
     screen = await screens.times(
-        session, sid=callback_data.s, pick=callback_data, now=clock.now(), settings=settings
+        session, sid=dialogue.sid, pick=callback_data, now=clock.now(), settings=settings
     )
-    if screen is None:
-        await query.answer(texts.DAY_CLOSED, show_alert=True)
-        return
-    await _browse(state, draft, svc=callback_data.svc, doc=callback_data.doc, day=callback_data.day)
-    await screens.show(query, screen)
-    await query.answer()
+    if await _show(query, screen, refusal=texts.DAY_CLOSED):
+        await _browse(
+            state, dialogue, svc=callback_data.svc, doc=callback_data.doc, day=callback_data.day
+        )
 
 
 async def closed_day(query: CallbackQuery) -> None:
@@ -156,73 +162,103 @@ async def pick_slot(
     callback_data: SlotPick,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
+    """A time: moves go on to the move; a booking asks the consent, then who the patient is."""
     now = clock.now()
-    if not {"svc", "doc", "day"} <= draft.keys() or draft["svc"] != callback_data.svc:
+    if not dialogue.has_choice or dialogue.svc != callback_data.svc:
         return await _unavailable(query)
     if not await is_slot_bookable(
         session,
         slot_id=callback_data.slot,
         service_id=callback_data.svc,
-        doctor_id=draft["doc"],
+        doctor_id=dialogue.doc,
         now=now,
     ):
         await query.answer(texts.TIME_TAKEN, show_alert=True)
-        refreshed = await screens.times(
-            session, sid=callback_data.s, pick=screens.day_pick(draft), now=now, settings=settings
+        await screens.show_if(
+            query,
+            await screens.times(
+                session, sid=dialogue.sid, pick=dialogue.day_pick(), now=now, settings=settings
+            ),
         )
-        if refreshed is not None:
-            await screens.show(query, refreshed)
         return
-    await _browse(state, draft, slot=callback_data.slot)
-    draft = await state.get_data()
-    assert query.message is not None
-    if draft.get("move"):
-        await query.answer()
+    current = await _browse(state, dialogue, slot=callback_data.slot)
+    await query.answer()
+    if current.mode in (Mode.MOVE, Mode.STAFF_MOVE):
         await move_to_slot(
-            query, state=state, session=session, clock=clock, draft=draft, settings=settings
+            query,
+            state=state,
+            session=session,
+            clock=clock,
+            current=current,
+            settings=settings,
+            limiter=limiter,
         )
         return
-    if draft.get("remembered") and not await is_remembered(
-        session, telegram_user_id=query.from_user.id, patient_id=draft.get("patient", 0)
+    if current.remembered and not await is_remembered(
+        session, telegram_user_id=query.from_user.id, patient_id=current.patient or 0
     ):
         # «Забыть» was pressed since: that patient no longer books without the prompts.
-        draft = {k: v for k, v in draft.items() if k not in ("patient", "remembered")}
-        await state.set_data(draft)
-    service = await catalog.get_service(session, callback_data.svc)
+        current = current.but(patient=None, remembered=False)
+        await write_dialogue(state, current)
+    await _ask_consent_or_go_on(
+        query,
+        state=state,
+        session=session,
+        current=current,
+        clock=clock,
+        settings=settings,
+        limiter=limiter,
+    )
+
+
+async def _ask_consent_or_go_on(
+    query: CallbackQuery,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> None:
+    """Each organization is its own operator of personal data: its own consent is asked,
+    also for a patient identified earlier in this dialogue at another organization."""
+    slot_id, service_id = current.choice
+    service = await catalog.get_service(session, service_id)
     if service is None:
         return await _unavailable(query)
-    if not await has_consent(
+    if await has_consent(
         session,
         telegram_user_id=query.from_user.id,
         organization_id=service.organization_id,
         version=settings.consent.version,
     ):
-        # Asked per organization: each is its own operator of personal data, so a patient
-        # identified earlier in this dialogue (then gone back to another organization) too.
-        await state.set_state(BookingFlow.consent)
-        summary = await screens.choice_summary(
-            session, slot_id=callback_data.slot, service_id=callback_data.svc
-        )
-        back = screens.day_pick(draft).pack()
-        await screens.show(
+        await _after_consent(
             query,
-            screens.consent(
-                sid=callback_data.s,
-                settings=settings,
-                back=back,
-                operator=service.organization,
-                summary=summary,
-            ),
+            state=state,
+            session=session,
+            current=current,
+            clock=clock,
+            settings=settings,
+            limiter=limiter,
         )
-        await query.answer()
         return
-    await query.answer()
-    await _after_consent(
-        query, state=state, session=session, clock=clock, draft=draft, settings=settings
+    await state.set_state(BookingFlow.consent)
+    summary = await screens.choice_summary(session, slot_id=slot_id, service_id=service_id)
+    await screens.show(
+        query,
+        screens.consent(
+            sid=current.sid,
+            settings=settings,
+            back=current.day_pick().pack(),
+            operator=service.organization,
+            summary=summary,
+        ),
     )
 
 
@@ -231,19 +267,26 @@ async def _after_consent(
     *,
     state: FSMContext,
     session: AsyncSession,
+    current: Dialogue,
     clock: Clock,
-    draft: dict[str, Any],
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
-    if draft.get("add_patient"):
-        await ask_identity(query, state=state, session=session, draft=draft, step=1)
-    elif draft.get("patient"):
+    if current.mode is Mode.ADD_PATIENT:
+        await ask_identity(query, state=state, session=session, current=current, step=1)
+    elif current.patient is not None:
         # Identified earlier in this dialogue (the first choice was taken meanwhile).
-        await book_for_identified(
-            query, state=state, session=session, clock=clock, draft=draft, settings=settings
+        await book_chosen(
+            query,
+            state=state,
+            session=session,
+            current=current,
+            clock=clock,
+            settings=settings,
+            limiter=limiter,
         )
     else:
-        await _who_is_patient(query, state=state, session=session, draft=draft)
+        await _who_is_patient(query, state=state, session=session, current=current)
 
 
 async def answer_consent(
@@ -251,18 +294,19 @@ async def answer_consent(
     callback_data: ConsentAnswer,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
     if not callback_data.ok:
         await query.answer(texts.CONSENT_DECLINED_SHORT)
         await begin(query, state=state, session=session, notice=texts.CONSENT_DECLINED)
         return
     organization_id = None
-    if not draft.get("add_patient"):
-        service = await catalog.get_service(session, draft["svc"]) if "svc" in draft else None
-        if service is None or not draft.get("slot"):
+    if dialogue.mode is not Mode.ADD_PATIENT:
+        service = await catalog.get_service(session, dialogue.svc) if dialogue.svc else None
+        if service is None or dialogue.slot is None:
             return await _unavailable(query)
         organization_id = service.organization_id
     await record_consent(
@@ -274,25 +318,32 @@ async def answer_consent(
     )
     await query.answer()
     await _after_consent(
-        query, state=state, session=session, clock=clock, draft=draft, settings=settings
+        query,
+        state=state,
+        session=session,
+        current=dialogue,
+        clock=clock,
+        settings=settings,
+        limiter=limiter,
     )
 
 
 async def _who_is_patient(
-    query: CallbackQuery, *, state: FSMContext, session: AsyncSession, draft: dict[str, Any]
+    query: CallbackQuery, *, state: FSMContext, session: AsyncSession, current: Dialogue
 ) -> None:
     """A remembered patient books without the three prompts; anyone else goes through them."""
     patients = await remembered_patients(session, telegram_user_id=query.from_user.id)
     if not patients:
-        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        await ask_identity(query, state=state, session=session, current=current, step=1)
         return
-    summary = await screens.choice_summary(session, slot_id=draft["slot"], service_id=draft["svc"])
+    slot_id, service_id = current.choice
+    summary = await screens.choice_summary(session, slot_id=slot_id, service_id=service_id)
     await state.set_state(BookingFlow.browsing)
     await screens.show(
         query,
         screens.Screen(
             texts.WHO_IS_PATIENT.format(summary=summary or ""),
-            kb.who_is_patient(draft["sid"], patients, back=screens.day_pick(draft).pack()),
+            kb.who_is_patient(current.sid, patients, back=current.day_pick().pack()),
         ),
     )
 
@@ -302,40 +353,59 @@ async def pick_patient(
     callback_data: PatientPick,
     state: FSMContext,
     session: AsyncSession,
-    draft: dict[str, Any],
+    dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
-    if not draft.get("slot") or draft.get("move"):
+    if dialogue.slot is None or dialogue.mode is not Mode.BOOK:
         return await _unavailable(query)
     await query.answer()
     if callback_data.p == 0:
-        await ask_identity(query, state=state, session=session, draft=draft, step=1)
+        await ask_identity(query, state=state, session=session, current=dialogue, step=1)
         return
     if not await is_remembered(
         session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
     ):
         await screens.show(query, screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
         return
-    draft = {**draft, "patient": callback_data.p, "remembered": True}
-    await state.set_data(draft)
-    await book_for_identified(
-        query, state=state, session=session, clock=clock, draft=draft, settings=settings
+    current = dialogue.but(patient=callback_data.p, remembered=True)
+    await write_dialogue(state, current)
+    await book_chosen(
+        query,
+        state=state,
+        session=session,
+        current=current,
+        clock=clock,
+        settings=settings,
+        limiter=limiter,
     )
+
+
+async def dialogue_write(state: FSMContext, current: Dialogue) -> None:
+    await write_dialogue(state, current)
+
+
+ROUTES: tuple[tuple[Callable[..., Awaitable[None]], type[CallbackData]], ...] = (
+    (list_organizations, OrgList),
+    (pick_organization, OrgPick),
+    (pick_service, ServicePick),
+    (pick_doctor, DoctorPick),
+    (pick_day, DayPick),
+    (closed_day, ClosedDay),
+    (taken_slot, TakenSlot),
+    (page_info, PageInfo),
+    (pick_slot, SlotPick),
+    (pick_patient, PatientPick),
+)
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.filter(InSession(), F.message)
-    router.callback_query.register(list_organizations, OrgList.filter())
-    router.callback_query.register(pick_organization, OrgPick.filter())
-    router.callback_query.register(pick_service, ServicePick.filter())
-    router.callback_query.register(pick_doctor, DoctorPick.filter())
-    router.callback_query.register(pick_day, DayPick.filter())
-    router.callback_query.register(closed_day, ClosedDay.filter())
-    router.callback_query.register(taken_slot, TakenSlot.filter())
-    router.callback_query.register(page_info, PageInfo.filter())
-    router.callback_query.register(pick_slot, SlotPick.filter())
-    router.callback_query.register(answer_consent, ConsentAnswer.filter(), BookingFlow.consent)
-    router.callback_query.register(pick_patient, PatientPick.filter())
+    router.callback_query.filter(F.message)
+    for handler, data in ROUTES:
+        router.callback_query.register(handler, data.filter(), InSession())
+    router.callback_query.register(
+        answer_consent, ConsentAnswer.filter(), InSession(), BookingFlow.consent
+    )
     return router

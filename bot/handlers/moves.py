@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.notify import notify_chat
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.owed import deliver
+from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.handlers import screens
-from bot.handlers.documents import send_calendar, send_ticket
-from bot.handlers.identify import show_times_again
+from bot.handlers.booked import account_of, show_times_again
 from bot.keyboards import booking as kb
 from bot.keyboards.staff import staff_move_confirm
-from bot.services.booking import (
-    LimitReachedError,
-    NotChangeableError,
-    SlotUnavailableError,
-    booking_calendar,
-    load_ticket,
-    move_booking,
-)
 from bot.services.clock import Clock
+from bot.services.visits import VisitRecord
 from bot.states import BookingFlow
-from db.models import Booking
-
-logger = logging.getLogger(__name__)
+from bot.usecases import patient
+from bot.usecases.outcomes import Changed, OverLimit, Refused, SlotTaken
 
 
 async def start_move(
@@ -37,28 +27,25 @@ async def start_move(
     *,
     state: FSMContext,
     session: AsyncSession,
-    booking: Booking,
+    visit: VisitRecord,
     clock: Clock,
     settings: Settings,
     by_staff: bool = False,
 ) -> None:
     """A new dialogue on the booking's doctor, remembering which booking it moves."""
-    sid = screens.new_session_id()
-    service_id, doctor_id = booking.service_id, booking.slot.doctor_id
-    draft: dict[str, Any] = {
-        "sid": sid,
-        "svc": service_id,
-        "doc": doctor_id,
-        "move": booking.id,
-        "from": booking.slot_id,
-    }
-    if by_staff:
-        draft.update(staff=True, ticket=booking.ticket_number)
+    current = Dialogue.start(
+        Mode.STAFF_MOVE if by_staff else Mode.MOVE,
+        svc=visit.service_id,
+        doc=visit.doctor_id,
+        booking=visit.booking_id,
+        from_slot=visit.slot_id,
+        ticket=visit.ticket_number,
+    )
     screen = await screens.days(
         session,
-        sid=sid,
-        service_id=service_id,
-        doctor_id=doctor_id,
+        sid=current.sid,
+        service_id=visit.service_id,
+        doctor_id=visit.doctor_id,
         now=clock.now(),
         settings=settings,
     )
@@ -66,9 +53,9 @@ async def start_move(
         await query.answer(texts.NOT_AVAILABLE, show_alert=True)
         return
     await state.set_state(BookingFlow.browsing)
-    await state.set_data(draft)
+    await write_dialogue(state, current)
     intro = (texts.STAFF_MOVE_INTRO if by_staff else texts.MOVE_INTRO).format(
-        ticket=texts.esc(booking.ticket_number)
+        ticket=texts.esc(visit.ticket_number)
     )
     assert query.bot is not None
     await query.bot.send_message(
@@ -82,72 +69,60 @@ async def move_to_slot(
     state: FSMContext,
     session: AsyncSession,
     clock: Clock,
-    draft: dict[str, Any],
+    current: Dialogue,
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
-    now = clock.now()
-    if draft.get("staff"):
-        # The registry confirms before the patient's time changes.
+    """The new time is chosen: the registry confirms first; a patient's move is made now."""
+    new_slot, _ = current.choice
+    if current.booking is None or current.from_slot is None:
+        raise ValueError("a move dialogue without its booking")
+    if current.mode is Mode.STAFF_MOVE:
         await state.clear()
         summary = await screens.choice_summary(
-            session, slot_id=draft["slot"], service_id=draft["svc"]
+            session, slot_id=new_slot, service_id=current.svc or 0
+        )
+        text = texts.STAFF_CONFIRM_MOVE.format(
+            ticket=texts.esc(current.ticket or ""), summary=summary or ""
         )
         await screens.show(
-            query,
-            screens.Screen(
-                texts.STAFF_CONFIRM_MOVE.format(
-                    ticket=texts.esc(draft.get("ticket", "")), summary=summary or ""
-                ),
-                staff_move_confirm(draft["move"], draft["slot"]),
-            ),
+            query, screens.Screen(text, staff_move_confirm(current.booking, new_slot))
         )
         return
-    try:
-        booking = await move_booking(
-            session,
-            booking_id=draft["move"],
-            slot_id=draft["from"],
-            new_slot_id=draft["slot"],
-            telegram_user_id=query.from_user.id,
-            now=now,
-            reminders=settings.reminders.policy,
-            cutoff=settings.booking.change_cutoff,
-            limits=settings.booking.limits,
-        )
-    except LimitReachedError as error:
-        await state.clear()
-        await screens.show(query, screens.Screen(texts.limit_reached(error), kb.start_only()))
-        return
-    except SlotUnavailableError:
-        await show_times_again(
-            query,
-            state=state,
-            session=session,
-            draft=draft,
-            now=now,
-            settings=settings,
-            notice=texts.SLOT_TAKEN_MEANWHILE,
-        )
-        return
-    except NotChangeableError as refusal:
-        await state.clear()
-        await screens.show(query, screens.Screen(texts.refusal(refusal), kb.start_only()))
-        return
-    await state.clear()
-    logger.info("booking %s moved by telegram user %s", booking.id, query.from_user.id)
-    ticket = await load_ticket(session, booking_id=booking.id, now=now)
-    await screens.show(
-        query, screens.Screen(texts.MOVED.format(details=texts.ticket_details(ticket)))
+    now = clock.now()
+    outcome = await patient.move(
+        session,
+        booking_id=current.booking,
+        slot_id=current.from_slot,
+        new_slot_id=new_slot,
+        account=account_of(query),
+        now=now,
+        rules=settings.rules,
     )
-    assert query.bot is not None
-    ics = await booking_calendar(session, booking_id=booking.id, now=now)
-    await send_calendar(query.bot, query.from_user.id, ics, ticket_number=ticket.ticket_number)
-    await send_ticket(query.bot, query.from_user.id, ticket, markup=kb.start_only())
-    if booking.telegram_chat_id and booking.telegram_chat_id != query.from_user.id:
-        await notify_chat(
-            query.bot,
-            session,
-            chat_id=booking.telegram_chat_id,
-            text=texts.MOVED_BY_OTHER.format(details=texts.ticket_details(ticket)),
-            clock=clock,
-        )
+    match outcome:
+        case SlotTaken():
+            await show_times_again(
+                query,
+                state=state,
+                session=session,
+                current=current,
+                now=now,
+                settings=settings,
+                notice=texts.SLOT_TAKEN_MEANWHILE,
+            )
+        case OverLimit() | Refused():
+            await state.clear()
+            await screens.show(query, screens.Screen(texts.refusal(outcome), kb.start_only()))
+        case Changed(visit=visit):
+            await state.clear()
+            text = texts.MOVED.format(details=texts.ticket_details(visit))
+            await screens.show(query, screens.Screen(text))
+            assert query.bot is not None
+            await deliver(
+                query.bot,
+                session,
+                outcome.owed,
+                acting_chat=query.from_user.id,
+                now=now,
+                limiter=limiter,
+            )

@@ -9,21 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.owed import deliver
 from bot.handlers import screens
-from bot.handlers.documents import send_calendar
+from bot.handlers.booked import account_of
 from bot.handlers.moves import start_move
 from bot.keyboards import booking as kb
 from bot.keyboards import reminders as reminder_kb
 from bot.keyboards.callbacks import ReminderAction
-from bot.services.booking import (
-    NotChangeableError,
-    booking_calendar,
-    cancel_booking,
-    changeable_booking,
-    confirm_booking,
-    load_ticket,
-)
 from bot.services.clock import Clock
+from bot.usecases import patient, queries
+from bot.usecases.outcomes import Changed, OverLimit, Refused, SlotTaken
 
 
 async def on_reminder_action(
@@ -33,89 +29,68 @@ async def on_reminder_action(
     session: AsyncSession,
     clock: Clock,
     settings: Settings,
+    limiter: RateLimiter,
 ) -> None:
-    now, user_id = clock.now(), query.from_user.id
-    booking_id, slot_id = callback_data.b, callback_data.sl
-    try:
-        match callback_data.a:
-            case "ok":
-                await confirm_booking(
-                    session,
-                    booking_id=booking_id,
-                    slot_id=slot_id,
-                    telegram_user_id=user_id,
-                    now=now,
-                )
-                await query.answer(texts.CONFIRMED, show_alert=True)
-            case "x":
-                await changeable_booking(
-                    session,
-                    booking_id=booking_id,
-                    slot_id=slot_id,
-                    telegram_user_id=user_id,
-                    now=now,
-                    cutoff=settings.booking.change_cutoff,
-                )
-                ticket = await load_ticket(session, booking_id=booking_id, now=now)
-                await query.answer()
-                assert query.bot is not None
-                await query.bot.send_message(
-                    user_id,
-                    texts.ASK_CANCEL.format(details=texts.ticket_details(ticket)),
-                    reply_markup=reminder_kb.confirm_cancel(booking_id=booking_id, slot_id=slot_id),
-                )
-            case "xy":
-                await cancel_booking(
-                    session,
-                    booking_id=booking_id,
-                    slot_id=slot_id,
-                    telegram_user_id=user_id,
-                    now=now,
-                    cutoff=settings.booking.change_cutoff,
-                )
-                # Loaded only once the booking proved to be this chat's own.
-                ticket = await load_ticket(session, booking_id=booking_id, now=now)
-                await query.answer()
-                await screens.show(
-                    query,
-                    screens.Screen(
-                        texts.CANCELLED.format(details=texts.ticket_details(ticket)),
-                        kb.start_only(),
-                    ),
-                )
-                assert query.bot is not None
-                ics = await booking_calendar(
-                    session, booking_id=booking_id, now=now, cancelled=True
-                )
-                await send_calendar(
-                    query.bot, user_id, ics, ticket_number=ticket.ticket_number, cancelled=True
-                )
-            case "xn":
-                await query.answer()
-                await screens.show(query, screens.Screen(texts.KEPT, kb.start_only()))
-            case "mv":
-                booking = await changeable_booking(
-                    session,
-                    booking_id=booking_id,
-                    slot_id=slot_id,
-                    telegram_user_id=user_id,
-                    now=now,
-                    cutoff=settings.booking.change_cutoff,
-                )
-                await query.answer()
-                await start_move(
-                    query,
-                    state=state,
-                    session=session,
-                    booking=booking,
-                    clock=clock,
-                    settings=settings,
-                )
-    except NotChangeableError as refusal:
-        await session.rollback()
-        await query.answer(texts.refusal(refusal), show_alert=True)
-        if callback_data.a in ("xy", "xn") and isinstance(query.message, Message):
-            await screens.show(query, screens.Screen(texts.refusal(refusal), kb.start_only()))
+    now, account = clock.now(), account_of(query)
+    booking_id, slot_id, action = callback_data.b, callback_data.sl, callback_data.a
+    if action == "xn":
+        await query.answer()
+        await screens.show(query, screens.Screen(texts.KEPT, kb.start_only()))
+        return
+    if action == "ok":
+        outcome = await patient.confirm(
+            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now
+        )
+    elif action == "xy":
+        outcome = await patient.cancel(
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            account=account,
+            now=now,
+            rules=settings.rules,
+        )
+    else:  # "x" asks first, "mv" opens the days: only for a booking that may still change
+        outcome = await queries.changeable(
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            account=account,
+            now=now,
+            rules=settings.rules,
+        )
+    if isinstance(outcome, Refused | OverLimit | SlotTaken):
+        await _refused(query, outcome, action=action)
+        return
+    await query.answer(texts.CONFIRMED if action == "ok" else None, show_alert=action == "ok")
+    assert isinstance(outcome, Changed)
+    assert query.bot is not None
+    visit = outcome.visit
+    if action == "x":
+        await query.bot.send_message(
+            account.chat_id,
+            texts.ASK_CANCEL.format(details=texts.ticket_details(visit)),
+            reply_markup=reminder_kb.confirm_cancel(booking_id=booking_id, slot_id=slot_id),
+        )
+    elif action == "xy":
+        text = texts.CANCELLED.format(details=texts.ticket_details(visit))
+        await screens.show(query, screens.Screen(text, kb.start_only()))
+        await deliver(
+            query.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
+        )
+    elif action == "mv":
+        await start_move(
+            query, state=state, session=session, visit=visit, clock=clock, settings=settings
+        )
+
+
+async def _refused(
+    query: CallbackQuery, outcome: Refused | OverLimit | SlotTaken, *, action: str
+) -> None:
+    text = texts.refusal(outcome)
+    await query.answer(text, show_alert=True)
+    if action == "xy" and isinstance(query.message, Message):
+        await screens.show(query, screens.Screen(text, kb.start_only()))
 
 
 def create_router() -> Router:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -31,10 +30,6 @@ from db.models import Organization, Service, Slot
 class Screen(NamedTuple):
     text: str
     markup: InlineKeyboardMarkup | None = None
-
-
-def new_session_id() -> str:
-    return secrets.token_hex(4)
 
 
 class _ShownScreens:
@@ -75,6 +70,11 @@ class _ShownScreens:
 
 
 _shown = _ShownScreens()
+
+
+async def show_if(target: CallbackQuery | Message, screen: Screen | None) -> None:
+    if screen is not None:
+        await show(target, screen)
 
 
 async def show(target: CallbackQuery | Message, screen: Screen) -> Message | None:
@@ -170,11 +170,6 @@ async def days(
         doctor=esc(doctor.full_name), position=esc(doctor.position), service=esc(service.name)
     )
     return Screen(text, kb.days(sid, service_id=service_id, doctor_id=doctor.id, items=views))
-
-
-def day_pick(draft: dict[str, Any]) -> DayPick:
-    """The day's times screen of the current dialogue's choice."""
-    return DayPick(s=draft["sid"], svc=draft["svc"], doc=draft["doc"], day=draft["day"])
 
 
 def parse_day(raw: str) -> date | None:

@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.dialogue import Dialogue, write_dialogue
 from bot.handlers import screens
 from bot.keyboards.callbacks import ToStart
 from bot.states import BookingFlow
@@ -20,10 +21,10 @@ async def begin(
     notice: str | None = None,
 ) -> None:
     """A fresh dialogue: whatever was typed or chosen before is dropped."""
-    sid = screens.new_session_id()
+    current = Dialogue.start()
     await state.set_state(BookingFlow.browsing)
-    await state.set_data({"sid": sid})
-    screen = await screens.organizations(session, sid=sid)
+    await write_dialogue(state, current)
+    screen = await screens.organizations(session, sid=current.sid)
     if notice:
         screen = screens.Screen(f"{notice}\n\n{screen.text}", screen.markup)
     await screens.show(target, screen)

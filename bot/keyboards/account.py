@@ -15,7 +15,8 @@ from bot.keyboards.callbacks import (
     ToStart,
     Withdraw,
 )
-from db.models import Booking, Patient
+from bot.services.visits import VisitRecord
+from db.models import Patient
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
@@ -26,21 +27,20 @@ def _start() -> InlineKeyboardButton:
     return _button(texts.BTN_START, ToStart().pack())
 
 
-def booking_label(booking: Booking) -> str:
-    tz = ZoneInfo(booking.service.organization.timezone)
-    when = booking.slot.starts_at.astimezone(tz)
-    return f"{when:%d.%m %H:%M} · {booking.slot.doctor.short_name}"
+def booking_label(visit: VisitRecord) -> str:
+    when = visit.starts_at.astimezone(ZoneInfo(visit.timezone))
+    return f"{when:%d.%m %H:%M} · {visit.doctor_short_name}"
 
 
-def my_bookings(bookings: Sequence[Booking], *, page: int, pages: int) -> InlineKeyboardMarkup:
+def my_bookings(visits: Sequence[VisitRecord], *, page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [
         [
             _button(
-                booking_label(booking),
-                MyBooking(b=booking.id, sl=booking.slot_id, a="show").pack(),
+                booking_label(visit),
+                MyBooking(b=visit.booking_id, sl=visit.slot_id, a="show").pack(),
             )
         ]
-        for booking in bookings
+        for visit in visits
     ]
     if pages > 1:
         paging = []
@@ -53,9 +53,9 @@ def my_bookings(bookings: Sequence[Booking], *, page: int, pages: int) -> Inline
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def booking_card(booking: Booking) -> InlineKeyboardMarkup:
+def booking_card(visit: VisitRecord) -> InlineKeyboardMarkup:
     def action(text: str, code: str) -> InlineKeyboardButton:
-        return _button(text, MyBooking(b=booking.id, sl=booking.slot_id, a=code).pack())
+        return _button(text, MyBooking(b=visit.booking_id, sl=visit.slot_id, a=code).pack())
 
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -66,17 +66,17 @@ def booking_card(booking: Booking) -> InlineKeyboardMarkup:
     )
 
 
-def confirm_cancel(booking: Booking) -> InlineKeyboardMarkup:
+def confirm_cancel(visit: VisitRecord) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 _button(
                     texts.BTN_CANCEL_YES,
-                    MyBooking(b=booking.id, sl=booking.slot_id, a="xy").pack(),
+                    MyBooking(b=visit.booking_id, sl=visit.slot_id, a="xy").pack(),
                 ),
                 _button(
                     texts.BTN_CANCEL_NO,
-                    MyBooking(b=booking.id, sl=booking.slot_id, a="show").pack(),
+                    MyBooking(b=visit.booking_id, sl=visit.slot_id, a="show").pack(),
                 ),
             ]
         ]

@@ -156,3 +156,22 @@ class StaffMove(CallbackData, prefix="sm"):
     b: Id
     sl: Annotated[int, Field(ge=0, lt=2**31)] = 0
     ok: bool = False
+
+
+# Buttons of one booking dialogue: each carries the dialogue's id `s`, and `InSession` lets
+# one through only while that dialogue is the chat's current one. Listed here, not inferred
+# from a field's position, so a new button type is bound only where it is declared.
+SESSION_BOUND: tuple[type[CallbackData], ...] = (
+    OrgList,
+    OrgPick,
+    ServicePick,
+    DoctorPick,
+    DayPick,
+    ClosedDay,
+    SlotPick,
+    TakenSlot,
+    PageInfo,
+    ConsentAnswer,
+    IdentityStep,
+    PatientPick,
+)

@@ -7,18 +7,17 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.services import audit
 from bot.services.audit import Actor
 from bot.services.booking import BookingError
 from bot.services.consent import delete_consents
+from bot.services.visits import VisitRecord, load_visits
 from db.models import (
     AccountPatient,
     Booking,
     BookingStatus,
     Consent,
-    Doctor,
     Patient,
     Reminder,
     ReminderState,
@@ -93,14 +92,15 @@ async def forget_patient(session: AsyncSession, *, telegram_user_id: int, patien
 
 async def upcoming_bookings(
     session: AsyncSession, *, telegram_user_id: int, now: datetime
-) -> Sequence[Booking]:
-    """Active future bookings made from this account or of the patients it remembers."""
+) -> list[VisitRecord]:
+    """Active future bookings made from this account or of the patients it remembers,
+    soonest first."""
     remembered = select(AccountPatient.patient_id).where(
         AccountPatient.telegram_user_id == telegram_user_id
     )
-    return (
+    ids = (
         await session.scalars(
-            select(Booking)
+            select(Booking.id)
             .join(Slot, Slot.id == Booking.slot_id)
             .where(
                 Booking.status == BookingStatus.ACTIVE,
@@ -111,15 +111,10 @@ async def upcoming_bookings(
                 ),
             )
             .order_by(Slot.starts_at, Booking.id)
-            .options(
-                selectinload(Booking.patient),
-                selectinload(Booking.slot)
-                .selectinload(Slot.doctor)
-                .selectinload(Doctor.organization),
-                selectinload(Booking.service).selectinload(Service.organization),
-            )
         )
     ).all()
+    visits = await load_visits(session, booking_ids=ids)
+    return [visits[booking_id] for booking_id in ids if booking_id in visits]
 
 
 async def withdraw_consent(

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, Timezone
 
-__all__ = ["PRODID", "booking_cancellation", "booking_event"]
+from bot.services.visits import VisitRecord
+
+__all__ = ["PRODID", "booking_cancellation", "booking_event", "calendar_uid"]
 
 PRODID: Final = "-//Talon//Talon booking bot//RU"
 _REMIND_BEFORE: Final = timedelta(hours=2)
@@ -45,46 +47,35 @@ def _zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown IANA time zone: {name!r}") from exc
 
 
-def _visit(
-    *,
-    uid: str,
-    ticket_number: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    tz_name: str,
-    organization_name: str,
-    organization_address: str,
-    organization_phone: str,
-    doctor_full_name: str,
-    doctor_position: str,
-    service_name: str,
-    sequence: int,
-    now: datetime,
-) -> _Visit:
+def calendar_uid(booking_id: int) -> str:
+    """Stable per booking: a calendar updates (or cancels) the event it already has."""
+    return f"booking-{booking_id}@talon"
+
+
+def _visit(visit: VisitRecord, *, now: datetime) -> _Visit:
     # A naive datetime would be read in the server's zone and move the visit by hours.
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at), ("now", now)):
+    for name, value in (("starts_at", visit.starts_at), ("ends_at", visit.ends_at), ("now", now)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware")
-    if ends_at <= starts_at:
+    if visit.ends_at <= visit.starts_at:
         raise ValueError("ends_at must be after starts_at")
-    if not uid.strip():
-        raise ValueError("uid must not be empty")
-    if sequence < 0:
+    if visit.revision < 0:
         raise ValueError("sequence must not be negative")
-    zone = _zone(tz_name)
+    zone = _zone(visit.timezone)
     return _Visit(
-        uid=uid,
-        ticket_number=ticket_number,
-        starts_at=starts_at.astimezone(zone),
-        ends_at=ends_at.astimezone(zone),
+        uid=calendar_uid(visit.booking_id),
+        ticket_number=visit.ticket_number,
+        starts_at=visit.starts_at.astimezone(zone),
+        ends_at=visit.ends_at.astimezone(zone),
         zone=zone,
-        organization_name=organization_name,
-        organization_address=organization_address,
-        organization_phone=organization_phone,
-        doctor_full_name=doctor_full_name,
-        doctor_position=doctor_position,
-        service_name=service_name,
-        sequence=sequence,
+        organization_name=visit.organization_name,
+        organization_address=visit.organization_address,
+        organization_phone=visit.organization_phone,
+        doctor_full_name=visit.doctor_full_name,
+        doctor_position=visit.doctor_position,
+        service_name=visit.service_name,
+        # The booking's revision rises at every change: the event's SEQUENCE.
+        sequence=visit.revision,
         now=now.astimezone(UTC),
     )
 
@@ -139,42 +130,13 @@ def _summary(visit: _Visit) -> str:
     return f"Приём: {visit.service_name} — {visit.doctor_full_name}"
 
 
-def booking_event(
-    *,
-    uid: str,
-    ticket_number: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    tz_name: str,
-    organization_name: str,
-    organization_address: str,
-    organization_phone: str,
-    doctor_full_name: str,
-    doctor_position: str,
-    service_name: str,
-    sequence: int = 0,
-    now: datetime,
-) -> bytes:
+def booking_event(record: VisitRecord, *, now: datetime) -> bytes:
     """The visit as an .ics file (METHOD:PUBLISH) with a reminder two hours before.
 
-    `uid` must be stable per booking (e.g. f"booking-{id}@talon") and `sequence` raised on
-    every change (a move), so that a calendar updates the event it already has.
+    The UID is stable per booking and the SEQUENCE is the booking's revision, so that a
+    calendar updates the event it already has after a move.
     """
-    visit = _visit(
-        uid=uid,
-        ticket_number=ticket_number,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        tz_name=tz_name,
-        organization_name=organization_name,
-        organization_address=organization_address,
-        organization_phone=organization_phone,
-        doctor_full_name=doctor_full_name,
-        doctor_position=doctor_position,
-        service_name=service_name,
-        sequence=sequence,
-        now=now,
-    )
+    visit = _visit(record, now=now)
     summary = _summary(visit)
     description = "\n".join(
         (
@@ -193,41 +155,10 @@ def booking_event(
     return _calendar("PUBLISH", visit, event)
 
 
-def booking_cancellation(
-    *,
-    uid: str,
-    ticket_number: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    tz_name: str,
-    organization_name: str,
-    organization_address: str,
-    organization_phone: str,
-    doctor_full_name: str,
-    doctor_position: str,
-    service_name: str,
-    sequence: int,
-    now: datetime,
-) -> bytes:
-    """The cancellation of the event `booking_event` made (METHOD:CANCEL, STATUS:CANCELLED).
-
-    Same `uid` as the event; `sequence` must be greater than the last one sent.
-    """
-    visit = _visit(
-        uid=uid,
-        ticket_number=ticket_number,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        tz_name=tz_name,
-        organization_name=organization_name,
-        organization_address=organization_address,
-        organization_phone=organization_phone,
-        doctor_full_name=doctor_full_name,
-        doctor_position=doctor_position,
-        service_name=service_name,
-        sequence=sequence,
-        now=now,
-    )
+def booking_cancellation(record: VisitRecord, *, now: datetime) -> bytes:
+    """The cancellation of the event `booking_event` made (METHOD:CANCEL, STATUS:CANCELLED),
+    with the same UID and the revision the cancellation raised as SEQUENCE."""
+    visit = _visit(record, now=now)
     description = "\n".join(
         (
             f"Запись отменена. Талон № {visit.ticket_number} недействителен.",

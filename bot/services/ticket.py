@@ -17,32 +17,18 @@ from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from bot.services.dates import long_day
+from bot.services.visits import VisitRecord
 
-__all__ = ["TicketData", "render_ticket", "render_ticket_pdf", "ticket_qr"]
+__all__ = ["render_ticket", "render_ticket_pdf", "ticket_qr"]
 
 
-@dataclass(frozen=True, slots=True)
-class TicketData:
-    ticket_number: str
-    organization_name: str
-    organization_address: str
-    organization_phone: str
-    doctor_full_name: str
-    doctor_position: str
-    service_name: str
-    patient_full_name: str
-    starts_at: datetime
-    timezone: str
-    issued_at: datetime
-
-    def __post_init__(self) -> None:
-        # A naive datetime would be read in the server's zone and print a wrong hour on paper;
-        # fail at construction rather than hand the patient a misleading ticket.
-        for name in ("starts_at", "issued_at"):
-            value: datetime = getattr(self, name)
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError(f"TicketData.{name} must be timezone-aware")
-        _zone(self.timezone)
+def _check(visit: VisitRecord, issued_at: datetime) -> None:
+    # A naive datetime would be read in the server's zone and print a wrong hour on paper;
+    # fail rather than hand the patient a misleading ticket.
+    for name, value in (("starts_at", visit.starts_at), ("issued_at", issued_at)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware")
+    _zone(visit.timezone)
 
 
 _FAMILY: Final = "SourceSansPro"
@@ -210,10 +196,11 @@ def _number_with_qr(pdf: FPDF, ticket_number: str) -> None:
     pdf.set_y(max(box_bottom, top + _QR_SIZE) + 4)
 
 
-def render_ticket_pdf(data: TicketData) -> bytes:
+def render_ticket_pdf(data: VisitRecord, *, issued_at: datetime) -> bytes:
     """Render the ticket; CPU-bound, so call `render_ticket` from async code."""
+    _check(data, issued_at)
     pdf = _new_document()
-    pdf.set_creation_date(data.issued_at)
+    pdf.set_creation_date(issued_at)
     pdf.add_page()
 
     _paragraph(pdf, data.organization_name, size=13, bold=True)
@@ -239,13 +226,13 @@ def render_ticket_pdf(data: TicketData) -> bytes:
     pdf.ln(4)
     pdf.set_text_color(_TEXT_GRAY)
     _paragraph(
-        pdf, f"Талон выдан: {_format_local(data.issued_at, data.timezone, weekday=False)}", size=9
+        pdf, f"Талон выдан: {_format_local(issued_at, data.timezone, weekday=False)}", size=9
     )
     pdf.set_text_color(0)
 
     return bytes(pdf.output())
 
 
-async def render_ticket(data: TicketData) -> bytes:
+async def render_ticket(data: VisitRecord, *, issued_at: datetime) -> bytes:
     """Render the ticket in a worker thread so the event loop keeps serving other chats."""
-    return await asyncio.to_thread(render_ticket_pdf, data)
+    return await asyncio.to_thread(functools.partial(render_ticket_pdf, data, issued_at=issued_at))

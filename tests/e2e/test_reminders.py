@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.delivery.limiter import RateLimiter
-from bot.services.booking import cancel_booking
 from bot.services.clock import ManualClock
 from bot.services.reminders import claim_due, release_stale
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
+from bot.usecases import patient
+from bot.usecases.outcomes import Account, Changed
 from db.models import Booking, BookingStatus, Reminder, ReminderState, TelegramChat
 from tests.e2e.flow import PETROV, SIDOROVA, identify, open_day
 
@@ -432,13 +433,15 @@ async def test_a_reminder_claimed_while_the_booking_is_cancelled_is_not_sent(
         assert len(claimed) == 1
         booking = await session.scalar(select(Booking))
         assert booking is not None
-        await cancel_booking(
+        cancelled = await patient.cancel(
             session,
             booking_id=booking.id,
             slot_id=booking.slot_id,
-            telegram_user_id=user.user.id,
+            account=Account(user_id=user.user.id, chat_id=user.user.id),
             now=clock.now(),
+            rules=harness.settings.rules,
         )
+        assert isinstance(cancelled, Changed)
     # The dispatcher that claimed it finds the booking cancelled right before sending.
     assert harness.reminders is not None
     await harness.reminders.run_once()

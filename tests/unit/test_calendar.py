@@ -1,30 +1,35 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from icalendar import Calendar, Component
 
-from bot.services.calendar import PRODID, booking_cancellation, booking_event
+from bot.services.calendar import PRODID, booking_cancellation, booking_event, calendar_uid
+from db.models import BookingStatus
+from tests.factories import visit_record
 
-BOOKING: dict[str, Any] = {
-    "uid": "booking-42@talon",
-    "ticket_number": "K7M2-QX9P",
+BOOKING = visit_record(
+    booking_id=42,
+    ticket_number="K7M2-QX9P",
     # 03:20 UTC is 08:20 in Yekaterinburg (UTC+5 all year).
-    "starts_at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC),
-    "ends_at": datetime(2026, 12, 3, 3, 40, tzinfo=UTC),
-    "tz_name": "Asia/Yekaterinburg",
-    "organization_name": "ГБУЗ СО «Городская поликлиника № 3»",
-    "organization_address": (
+    starts_at=datetime(2026, 12, 3, 3, 20, tzinfo=UTC),
+    ends_at=datetime(2026, 12, 3, 3, 40, tzinfo=UTC),
+    timezone="Asia/Yekaterinburg",
+    organization_name="ГБУЗ СО «Городская поликлиника № 3»",
+    organization_address=(
         "г. Екатеринбург, ул. Академика Королёва, д. 28; корп. 1, стр. 2, "
         "регистратура на первом этаже, вход со стороны двора"
     ),
-    "organization_phone": "+7 (343) 123-45-67",
-    "doctor_full_name": "Римская-Корсакова Анна-Мария Вячеславовна",
-    "doctor_position": "Врач-оториноларинголог",
-    "service_name": "Первичный приём врача-оториноларинголога",
-}
+    organization_phone="+7 (343) 123-45-67",
+    doctor_full_name="Римская-Корсакова Анна-Мария Вячеславовна",
+    doctor_position="Врач-оториноларинголог",
+    service_name="Первичный приём врача-оториноларинголога",
+)
+# The cancellation raised the booking's revision once.
+CANCELLED = dataclasses.replace(BOOKING, status=BookingStatus.CANCELLED, revision=1)
 NOW = datetime(2026, 12, 1, 14, 5, tzinfo=timezone(timedelta(hours=5)))
 
 
@@ -47,12 +52,12 @@ def _lines(data: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def published() -> bytes:
-    return booking_event(**BOOKING, now=NOW)
+    return booking_event(BOOKING, now=NOW)
 
 
 @pytest.fixture(scope="module")
 def cancelled() -> bytes:
-    return booking_cancellation(**BOOKING, sequence=1, now=NOW)
+    return booking_cancellation(CANCELLED, now=NOW)
 
 
 def test_calendar_header(published: bytes) -> None:
@@ -76,12 +81,13 @@ def test_one_confirmed_event_with_the_booking_uid(published: bytes) -> None:
 
 
 def test_uid_is_stable_and_the_file_deterministic() -> None:
-    first = booking_event(**BOOKING, now=NOW)
-    assert booking_event(**BOOKING, now=NOW) == first
+    first = booking_event(BOOKING, now=NOW)
+    assert booking_event(BOOKING, now=NOW) == first
     day = timedelta(days=1)
     moved = booking_event(
-        **{**BOOKING, "starts_at": BOOKING["starts_at"] + day, "ends_at": BOOKING["ends_at"] + day},
-        sequence=1,
+        dataclasses.replace(
+            BOOKING, starts_at=BOOKING.starts_at + day, ends_at=BOOKING.ends_at + day, revision=1
+        ),
         now=NOW + timedelta(hours=1),
     )
     assert str(_event(_parse(moved))["UID"]) == str(_event(_parse(first))["UID"])
@@ -98,8 +104,8 @@ def test_start_and_end_are_in_the_organization_zone(published: bytes) -> None:
     start = event.decoded("DTSTART")
     assert (start.hour, start.minute) == (8, 20)
     assert start.utcoffset() == timedelta(hours=5)
-    assert start == BOOKING["starts_at"]
-    assert event.decoded("DTEND") == BOOKING["ends_at"]
+    assert start == BOOKING.starts_at
+    assert event.decoded("DTEND") == BOOKING.ends_at
 
 
 def test_dtstamp_is_now_in_utc(published: bytes) -> None:
@@ -129,12 +135,12 @@ def test_vtimezone_describes_the_zone_before_the_event(published: bytes) -> None
 )
 def test_other_zones_round_trip(zone: str, starts_at: datetime, wall_time: str) -> None:
     data = booking_event(
-        **{
-            **BOOKING,
-            "tz_name": zone,
-            "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(minutes=20),
-        },
+        dataclasses.replace(
+            BOOKING,
+            timezone=zone,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=20),
+        ),
         now=NOW,
     )
     assert f"DTSTART;TZID={zone}:{wall_time}" in _lines(data)
@@ -147,12 +153,12 @@ def test_other_zones_round_trip(zone: str, starts_at: datetime, wall_time: str) 
 def test_new_york_vtimezone_has_daylight_time() -> None:
     starts_at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
     data = booking_event(
-        **{
-            **BOOKING,
-            "tz_name": "America/New_York",
-            "starts_at": starts_at,
-            "ends_at": starts_at + timedelta(minutes=20),
-        },
+        dataclasses.replace(
+            BOOKING,
+            timezone="America/New_York",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=20),
+        ),
         now=NOW,
     )
     (vtimezone,) = _parse(data).walk("VTIMEZONE")
@@ -162,7 +168,7 @@ def test_new_york_vtimezone_has_daylight_time() -> None:
 
 
 def test_utc_zone_needs_no_vtimezone() -> None:
-    data = booking_event(**{**BOOKING, "tz_name": "UTC"}, now=NOW)
+    data = booking_event(dataclasses.replace(BOOKING, timezone="UTC"), now=NOW)
     assert "DTSTART:20261203T032000Z" in _lines(data)
     assert not _parse(data).walk("VTIMEZONE")
 
@@ -174,7 +180,7 @@ def test_summary_location_and_description_keep_cyrillic(published: bytes) -> Non
         "Римская-Корсакова Анна-Мария Вячеславовна"
     )
     assert str(event["LOCATION"]) == (
-        f"{BOOKING['organization_name']}, {BOOKING['organization_address']}"
+        f"{BOOKING.organization_name}, {BOOKING.organization_address}"
     )
     description = str(event["DESCRIPTION"])
     assert "Врач-оториноларинголог: Римская-Корсакова Анна-Мария Вячеславовна" in description
@@ -221,9 +227,11 @@ def test_only_the_listed_properties_no_patient_data(published: bytes) -> None:
         assert word not in published.decode("utf-8")
 
 
-def test_sequence_is_written_as_given() -> None:
-    data = booking_event(**BOOKING, sequence=3, now=NOW)
-    assert "SEQUENCE:3" in _lines(data)
+def test_sequence_is_the_booking_revision() -> None:
+    revised = dataclasses.replace(BOOKING, revision=3)
+    assert "SEQUENCE:3" in _lines(booking_event(revised, now=NOW))
+    cancelled = dataclasses.replace(revised, status=BookingStatus.CANCELLED, revision=4)
+    assert "SEQUENCE:4" in _lines(booking_cancellation(cancelled, now=NOW))
 
 
 def test_cancellation(published: bytes, cancelled: bytes) -> None:
@@ -234,7 +242,7 @@ def test_cancellation(published: bytes, cancelled: bytes) -> None:
     assert str(event["UID"]) == str(_event(_parse(published))["UID"]) == "booking-42@talon"
     assert str(event["STATUS"]) == "CANCELLED"
     assert event.decoded("SEQUENCE") == 1
-    assert event.decoded("DTSTART") == BOOKING["starts_at"]
+    assert event.decoded("DTSTART") == BOOKING.starts_at
     assert "DTSTART;TZID=Asia/Yekaterinburg:20261203T082000" in _lines(cancelled)
     assert calendar.walk("VTIMEZONE")
     assert not event.walk("VALARM")
@@ -247,20 +255,46 @@ def test_cancellation(published: bytes, cancelled: bytes) -> None:
     [
         ({"starts_at": datetime(2026, 12, 3, 8, 20)}, "starts_at"),
         ({"ends_at": datetime(2026, 12, 3, 8, 40)}, "ends_at"),
-        ({"ends_at": BOOKING["starts_at"]}, "after"),
-        ({"tz_name": "Mars/Olympus_Mons"}, "time zone"),
-        ({"uid": " "}, "uid"),
+        ({"ends_at": BOOKING.starts_at}, "after"),
+        ({"timezone": "Mars/Olympus_Mons"}, "time zone"),
     ],
 )
 def test_bad_input_is_rejected(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        booking_event(**{**BOOKING, **change}, now=NOW)
+        booking_event(dataclasses.replace(BOOKING, **change), now=NOW)
     with pytest.raises(ValueError, match=message):
-        booking_cancellation(**{**BOOKING, **change}, sequence=1, now=NOW)
+        booking_cancellation(dataclasses.replace(CANCELLED, **change), now=NOW)
 
 
-def test_naive_now_and_negative_sequence_are_rejected() -> None:
+def test_naive_now_and_negative_revision_are_rejected() -> None:
     with pytest.raises(ValueError, match="now"):
-        booking_event(**BOOKING, now=datetime(2026, 12, 1, 9, 5))
-    with pytest.raises(ValueError, match="sequence"):
-        booking_cancellation(**BOOKING, sequence=-1, now=NOW)
+        booking_event(BOOKING, now=datetime(2026, 12, 1, 9, 5))
+    with pytest.raises(ValueError, match="now"):
+        booking_cancellation(CANCELLED, now=datetime(2026, 12, 1, 9, 5))
+    with pytest.raises(ValueError, match="negative"):
+        booking_event(dataclasses.replace(BOOKING, revision=-1), now=NOW)
+    with pytest.raises(ValueError, match="negative"):
+        booking_cancellation(dataclasses.replace(CANCELLED, revision=-1), now=NOW)
+
+
+def test_calendar_uid_is_stable_per_booking_and_differs_between_bookings() -> None:
+    assert calendar_uid(42) == calendar_uid(42) == "booking-42@talon"
+    assert calendar_uid(43) != calendar_uid(42)
+    # The UID follows the booking, not what changes in it: a move keeps it, another booking
+    # (even at the same time with the same ticket number) gets its own.
+    day = timedelta(days=1)
+    moved = dataclasses.replace(
+        BOOKING, starts_at=BOOKING.starts_at + day, ends_at=BOOKING.ends_at + day, revision=1
+    )
+    other = dataclasses.replace(BOOKING, booking_id=43)
+    uids = {
+        name: str(_event(_parse(data))["UID"])
+        for name, data in (
+            ("published", booking_event(BOOKING, now=NOW)),
+            ("moved", booking_event(moved, now=NOW)),
+            ("cancelled", booking_cancellation(CANCELLED, now=NOW)),
+            ("other", booking_event(other, now=NOW)),
+        )
+    }
+    assert uids["published"] == uids["moved"] == uids["cancelled"] == calendar_uid(42)
+    assert uids["other"] == calendar_uid(43) != uids["published"]

@@ -11,9 +11,10 @@ import segno
 from pypdf import PageObject, PdfReader
 
 from bot.services import ticket
-from bot.services.ticket import TicketData, render_ticket, render_ticket_pdf, ticket_qr
+from bot.services.ticket import render_ticket, render_ticket_pdf, ticket_qr
+from tests.factories import visit_record
 
-LONG = TicketData(
+LONG = visit_record(
     ticket_number="А-0042",
     organization_name=(
         "ГБУЗ «Городская поликлиника № 3 Департамента здравоохранения города Москвы», "
@@ -34,8 +35,9 @@ LONG = TicketData(
     # 03:20 UTC is 08:20 in Yekaterinburg (UTC+5 all year).
     starts_at=datetime(2026, 12, 3, 3, 20, tzinfo=UTC),
     timezone="Asia/Yekaterinburg",
-    issued_at=datetime(2026, 12, 1, 9, 5, tzinfo=UTC),
 )
+# 09:05 UTC is 14:05 in Yekaterinburg.
+ISSUED_AT = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)
 
 
 def _squash(text: str) -> str:
@@ -50,7 +52,7 @@ def _read(pdf: bytes) -> tuple[PdfReader, str]:
 
 @pytest.fixture(scope="module")
 def long_ticket() -> tuple[PdfReader, str]:
-    return _read(render_ticket_pdf(LONG))
+    return _read(render_ticket_pdf(LONG, issued_at=ISSUED_AT))
 
 
 def test_is_a_single_a4_page(long_ticket: tuple[PdfReader, str]) -> None:
@@ -180,7 +182,7 @@ def test_time_is_shown_in_the_organization_zone(
     starts_at: datetime, zone: str, expected_date: str, expected_zone: str
 ) -> None:
     data = dataclasses.replace(LONG, starts_at=starts_at, timezone=zone)
-    _, text = _read(render_ticket_pdf(data))
+    _, text = _read(render_ticket_pdf(data, issued_at=ISSUED_AT))
     squashed = _squash(text)
     assert _squash(expected_date) in squashed
     assert _squash(expected_zone) in squashed
@@ -189,19 +191,19 @@ def test_time_is_shown_in_the_organization_zone(
 def test_naive_datetimes_are_rejected() -> None:
     naive = datetime(2026, 12, 3, 8, 20)
     with pytest.raises(ValueError, match="starts_at"):
-        dataclasses.replace(LONG, starts_at=naive)
+        render_ticket_pdf(dataclasses.replace(LONG, starts_at=naive), issued_at=ISSUED_AT)
     with pytest.raises(ValueError, match="issued_at"):
-        dataclasses.replace(LONG, issued_at=naive)
+        render_ticket_pdf(LONG, issued_at=naive)
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd"])
 def test_unknown_zone_is_rejected(zone: str) -> None:
     with pytest.raises(ValueError, match="time zone"):
-        dataclasses.replace(LONG, timezone=zone)
+        render_ticket_pdf(dataclasses.replace(LONG, timezone=zone), issued_at=ISSUED_AT)
 
 
 async def test_async_wrapper_renders_the_same_ticket() -> None:
-    pdf = await render_ticket(LONG)
+    pdf = await render_ticket(LONG, issued_at=ISSUED_AT)
     assert isinstance(pdf, bytes)
     assert pdf.startswith(b"%PDF-")
     reader, text = _read(pdf)
@@ -211,13 +213,13 @@ async def test_async_wrapper_renders_the_same_ticket() -> None:
 
 def test_font_files_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     ticket._font_files.cache_clear()
-    render_ticket_pdf(LONG)
+    render_ticket_pdf(LONG, issued_at=ISSUED_AT)
 
     def no_disk(*_: object) -> None:
         raise AssertionError("font files must not be read again")
 
     monkeypatch.setattr(importlib.resources, "files", no_disk)
-    second = render_ticket_pdf(LONG)
+    second = render_ticket_pdf(LONG, issued_at=ISSUED_AT)
 
     info = ticket._font_files.cache_info()
     assert (info.misses, info.hits) == (1, 1)
@@ -268,7 +270,7 @@ def _image_placement(page: PageObject) -> tuple[float, float, float, float]:
 
 @pytest.fixture(scope="module")
 def short_ticket() -> PdfReader:
-    return PdfReader(BytesIO(render_ticket_pdf(SHORT)))
+    return PdfReader(BytesIO(render_ticket_pdf(SHORT, issued_at=ISSUED_AT)))
 
 
 def test_qr_holds_only_the_ticket_number() -> None:

@@ -9,18 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.notify import notify_chat
+from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.staff import render
 from bot.keyboards import staff as kb
 from bot.keyboards.callbacks import StaffCancel
-from bot.services.booking import NotChangeableError, cancel_booking_by_staff, load_ticket
 from bot.services.clock import Clock
 from bot.services.staff.access import StaffAccess
 from bot.services.staff.args import REASON_LIMIT
 from bot.services.staff.search import booking_for
 from bot.states import StaffFlow
 from bot.texts import esc
+from bot.usecases import registry
+from bot.usecases.outcomes import Changed
 from db.models import Booking
 
 
@@ -69,34 +70,17 @@ async def _cancel(
     limiter: RateLimiter,
 ) -> str:
     """Cancel with the reason and tell the patient; the answer for the staff member."""
-    try:
-        cancelled = await cancel_booking_by_staff(
-            session,
-            booking_id=booking.id,
-            staff_telegram_id=access.telegram_user_id,
-            organization_codes=access.organization_codes,
-            reason=reason,
-            now=clock.now(),
-        )
-    except NotChangeableError as refusal:
-        return texts.refusal(refusal)
-    notified = False
-    if cancelled.telegram_chat_id:
-        ticket = await load_ticket(session, booking_id=cancelled.id, now=clock.now())
-        notified = await notify_chat(
-            bot,
-            session,
-            chat_id=cancelled.telegram_chat_id,
-            text=texts.CANCELLED_BY_REGISTRY.format(
-                reason=esc(reason),
-                details=texts.ticket_details(ticket),
-                phone=esc(ticket.organization_phone),
-            ),
-            clock=clock,
-            limiter=limiter,
-        )
+    now = clock.now()
+    outcome = await registry.cancel(
+        session, booking_id=booking.id, access=access, reason=reason, now=now
+    )
+    if not isinstance(outcome, Changed):
+        return texts.refusal(outcome)
+    notified = bool(outcome.owed) and await deliver(
+        bot, session, outcome.owed, acting_chat=access.telegram_user_id, now=now, limiter=limiter
+    )
     return texts.STAFF_CANCELLED.format(
-        ticket=esc(cancelled.ticket_number),
+        ticket=esc(outcome.visit.ticket_number),
         notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
     )
 

@@ -4,12 +4,11 @@ confirmation, and /reopen it."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -19,13 +18,11 @@ from sqlalchemy.orm import selectinload
 from bot import texts
 from bot.config import Settings
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.notify import notify_chat
+from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.staff import render
 from bot.keyboards import staff as kb
-from bot.keyboards.alternatives import alternatives as alternatives_kb
 from bot.keyboards.callbacks import StaffClose
-from bot.services.booking import load_ticket
 from bot.services.clock import Clock
 from bot.services.slots import local_day_bounds
 from bot.services.staff.access import StaffAccess
@@ -37,11 +34,10 @@ from bot.services.staff.args import (
     parse_time_range,
     period_window,
 )
-from bot.services.staff.closures import alternatives, close_time, reopen_time
 from bot.services.staff.search import doctor_day, find_doctors
 from bot.states import StaffFlow
-from bot.texts import esc
-from db.models import Booking, Doctor
+from bot.usecases import registry
+from db.models import Doctor
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,58 +149,31 @@ async def on_close(
         await screens.show(query, screens.Screen(texts.STAFF_NOTHING_FOUND))
         return
     now = clock.now()
-    cancelled = await close_time(
+    closed = await registry.close(
         session,
         doctor=doctor,
         since=datetime.fromisoformat(data["since"]),
         until=datetime.fromisoformat(data["until"]),
         reason=data["reason"],
-        staff_telegram_id=access.telegram_user_id,
+        access=access,
         now=now,
     )
     assert query.bot is not None
-    notified = await _offer_other_times(
-        query.bot, session, cancelled, reason=data["reason"], now=now, clock=clock, limiter=limiter
-    )
-    await screens.show(
-        query,
-        screens.Screen(texts.STAFF_CLOSED.format(count=len(cancelled), notified=notified)),
-    )
-
-
-async def _offer_other_times(
-    bot: Bot,
-    session: AsyncSession,
-    cancelled: Sequence[Booking],
-    *,
-    reason: str,
-    now: datetime,
-    clock: Clock,
-    limiter: RateLimiter,
-) -> int:
-    """Tell each patient with a chat why, with the nearest free times; how many were told."""
+    # Each patient separately: the answer counts those the bot could tell.
     notified = 0
-    for booking in cancelled:
-        if not booking.telegram_chat_id:
-            continue
-        offer = await alternatives(session, booking=booking, now=now)
-        ticket = await load_ticket(session, booking_id=booking.id, now=now)
-        sent = await notify_chat(
-            bot,
+    for notice in closed.owed:
+        notified += await deliver(
+            query.bot,
             session,
-            chat_id=booking.telegram_chat_id,
-            text=texts.CLOSED_BY_REGISTRY.format(
-                reason=esc(reason),
-                details=texts.ticket_details(ticket),
-                offer=texts.ALTERNATIVES_OFFER if offer else texts.NO_ALTERNATIVES,
-                phone=esc(ticket.organization_phone),
-            ),
-            markup=alternatives_kb(booking.id, offer),
-            clock=clock,
+            (notice,),
+            acting_chat=access.telegram_user_id,
+            now=now,
             limiter=limiter,
         )
-        notified += int(sent)
-    return notified
+    await screens.show(
+        query,
+        screens.Screen(texts.STAFF_CLOSED.format(count=closed.cancelled, notified=notified)),
+    )
 
 
 async def cmd_reopen(
@@ -219,7 +188,7 @@ async def cmd_reopen(
     if isinstance(parsed, str):
         await message.answer(parsed or texts.STAFF_USAGE_REOPEN)
         return
-    count = await reopen_time(
+    count = await registry.reopen(
         session,
         doctor=parsed.doctor,
         since=parsed.since,

@@ -3,10 +3,7 @@ then the staff member confirms here and the patient gets the new ticket."""
 
 from __future__ import annotations
 
-import contextlib
-
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,23 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.config import Settings
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.notify import notify_chat
+from bot.delivery.owed import deliver
 from bot.handlers import screens
-from bot.handlers.documents import send_ticket
 from bot.handlers.moves import start_move
 from bot.keyboards.callbacks import StaffMove
-from bot.services.booking import (
-    NotChangeableError,
-    SlotUnavailableError,
-    load_ticket,
-    move_booking_by_staff,
-)
 from bot.services.clock import Clock
 from bot.services.dates import local_when
 from bot.services.staff.access import StaffAccess
 from bot.services.staff.search import booking_for
-from bot.services.ticket import TicketData
+from bot.services.visits import load_visit
 from bot.texts import esc
+from bot.usecases import registry
+from bot.usecases.outcomes import Changed
 from db.models import Booking
 
 
@@ -50,11 +42,13 @@ async def on_move(
         return
     await query.answer()
     if not callback_data.sl:
+        visit = await load_visit(session, booking_id=booking.id)
+        assert visit is not None
         await start_move(
             query,
             state=state,
             session=session,
-            booking=booking,
+            visit=visit,
             clock=clock,
             settings=settings,
             by_staff=True,
@@ -90,57 +84,25 @@ async def _move(
 ) -> str:
     """Move to the slot and send the patient the new ticket; the answer for the staff member."""
     now = clock.now()
-    try:
-        moved = await move_booking_by_staff(
-            session,
-            booking_id=booking.id,
-            new_slot_id=slot_id,
-            staff_telegram_id=access.telegram_user_id,
-            organization_codes=access.organization_codes,
-            now=now,
-            reminders=settings.reminders.policy,
-        )
-    except NotChangeableError as refusal:
-        return texts.refusal(refusal)
-    except SlotUnavailableError:
-        return texts.TIME_TAKEN
-    ticket = await load_ticket(session, booking_id=moved.id, now=now)
-    notified = False
-    if moved.telegram_chat_id:
-        notified = await _send_new_ticket(
-            bot, session, moved.telegram_chat_id, ticket, clock=clock, limiter=limiter
-        )
+    outcome = await registry.move(
+        session,
+        booking_id=booking.id,
+        new_slot_id=slot_id,
+        access=access,
+        now=now,
+        rules=settings.rules,
+    )
+    if not isinstance(outcome, Changed):
+        return texts.refusal(outcome)
+    notified = bool(outcome.owed) and await deliver(
+        bot, session, outcome.owed, acting_chat=access.telegram_user_id, now=now, limiter=limiter
+    )
+    visit = outcome.visit
     return texts.STAFF_MOVED.format(
-        ticket=esc(moved.ticket_number),
-        when=local_when(ticket.starts_at, ticket.timezone),
+        ticket=esc(visit.ticket_number),
+        when=local_when(visit.starts_at, visit.timezone),
         notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
     )
-
-
-async def _send_new_ticket(
-    bot: Bot,
-    session: AsyncSession,
-    chat_id: int,
-    ticket: TicketData,
-    *,
-    clock: Clock,
-    limiter: RateLimiter,
-) -> bool:
-    """Tell the patient of the move, then send the new ticket; whether the notice got there."""
-    notified = await notify_chat(
-        bot,
-        session,
-        chat_id=chat_id,
-        text=texts.MOVED_BY_REGISTRY.format(
-            details=texts.ticket_details(ticket), phone=esc(ticket.organization_phone)
-        ),
-        clock=clock,
-        limiter=limiter,
-    )
-    if notified:
-        with contextlib.suppress(TelegramAPIError):
-            await send_ticket(bot, chat_id, ticket)
-    return notified
 
 
 def create_router() -> Router:

@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.services.booking import cancel_in_closure
+from bot.services.audit import Actor
+from bot.services.booking_changes import apply_cancel
 from bot.services.slots import generate_slots
 from bot.services.staff.search import card_options
 from db.models import Booking, BookingStatus, Closure, Doctor, Slot, doctor_services
@@ -25,7 +26,7 @@ async def close_time(
     staff_telegram_id: int,
     now: datetime,
 ) -> list[Booking]:
-    """Close the doctor's time and cancel its bookings, in one transaction; return them."""
+    """Close the doctor's time and cancel its bookings (flushed; the caller commits)."""
     session.add(
         Closure(
             doctor_id=doctor.id,
@@ -58,15 +59,9 @@ async def close_time(
             )
         ).all()
     )
+    actor = Actor.staff(staff_telegram_id)
     for booking in bookings:
-        await cancel_in_closure(
-            session,
-            booking=booking,
-            staff_telegram_id=staff_telegram_id,
-            reason=reason,
-            now=now,
-        )
-    await session.commit()
+        await apply_cancel(session, booking=booking, actor=actor, reason=reason, now=now)
     return bookings
 
 
@@ -110,7 +105,6 @@ async def reopen_time(
             await session.delete(closure)
     await session.flush()
     await generate_slots(session, now=now, horizon_days=horizon_days, doctor_ids=[doctor.id])
-    await session.commit()
     return len(overlapping)
 
 

@@ -1,0 +1,158 @@
+"""«Мои записи»: the account's upcoming bookings, each with its ticket, calendar file, move
+and cancel."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.delivery.documents import send_calendar, send_ticket
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.owed import deliver
+from bot.handlers import screens
+from bot.handlers.booked import account_of
+from bot.handlers.moves import start_move
+from bot.keyboards import account as kb
+from bot.keyboards import booking as booking_kb
+from bot.keyboards.callbacks import MyBooking, MyBookings
+from bot.services import accounts
+from bot.services.clock import Clock
+from bot.services.dates import local_when
+from bot.services.visits import VisitRecord
+from bot.texts import esc
+from bot.usecases import patient, queries
+from bot.usecases.outcomes import Changed, Outcome
+
+BOOKINGS_PER_PAGE = 5
+# Names in the list are cut to keep a page far below Telegram's 4096 characters; the card
+# of a booking shows them whole.
+LIST_FIELD_CHARS = 80
+# Actions that change the booking: they stop at the cut-off before the visit.
+CHANGES = ("mv", "x", "xy")
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= LIST_FIELD_CHARS else value[: LIST_FIELD_CHARS - 1] + "…"
+
+
+def _item(n: int, visit: VisitRecord) -> str:
+    return texts.MY_BOOKINGS_ITEM.format(
+        n=n,
+        when=local_when(visit.starts_at, visit.timezone),
+        org=esc(_short(visit.organization_short_name)),
+        doctor=esc(_short(f"{visit.doctor_position} {visit.doctor_short_name}")),
+        service=esc(_short(visit.service_name)),
+        patient=esc(_short(visit.patient_full_name)),
+        ticket=esc(visit.ticket_number),
+    )
+
+
+async def _bookings_screen(
+    session: AsyncSession, *, telegram_user_id: int, clock: Clock, page: int = 0
+) -> screens.Screen:
+    visits = await accounts.upcoming_bookings(
+        session, telegram_user_id=telegram_user_id, now=clock.now()
+    )
+    if not visits:
+        return screens.Screen(texts.NO_BOOKINGS, kb.my_bookings([], page=0, pages=1))
+    pages = -(-len(visits) // BOOKINGS_PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    first = page * BOOKINGS_PER_PAGE
+    shown = visits[first : first + BOOKINGS_PER_PAGE]
+    items = "\n\n".join(_item(n, v) for n, v in enumerate(shown, start=first + 1))
+    return screens.Screen(
+        texts.MY_BOOKINGS.format(items=items), kb.my_bookings(shown, page=page, pages=pages)
+    )
+
+
+async def cmd_my(message: Message, session: AsyncSession, clock: Clock) -> None:
+    assert message.from_user is not None
+    await screens.show(
+        message,
+        await _bookings_screen(session, telegram_user_id=message.from_user.id, clock=clock),
+    )
+
+
+async def list_bookings(
+    query: CallbackQuery, callback_data: MyBookings, session: AsyncSession, clock: Clock
+) -> None:
+    await query.answer()
+    screen = await _bookings_screen(
+        session, telegram_user_id=query.from_user.id, clock=clock, page=callback_data.page
+    )
+    await screens.show(query, screen)
+
+
+async def on_booking(
+    query: CallbackQuery,
+    callback_data: MyBooking,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> None:
+    now, account, action = clock.now(), account_of(query), callback_data.a
+    booking_id, slot_id, rules = callback_data.b, callback_data.sl, settings.rules
+    outcome: Outcome
+    if action == "xy":
+        outcome = await patient.cancel(
+            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now, rules=rules
+        )
+    else:
+        outcome = await queries.changeable(
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            account=account,
+            now=now,
+            rules=rules,
+            changing=action in CHANGES,
+        )
+    if not isinstance(outcome, Changed):
+        await query.answer(texts.refusal(outcome), show_alert=True)
+        return
+    await query.answer()
+    visit, bot = outcome.visit, query.bot
+    assert bot is not None
+    details = texts.ticket_details(visit)
+    match action:
+        case "show":
+            await screens.show(
+                query,
+                screens.Screen(texts.BOOKING_CARD.format(details=details), kb.booking_card(visit)),
+            )
+        case "pdf":
+            await send_ticket(bot, account.chat_id, visit, issued_at=now)
+        case "ics":
+            await send_calendar(bot, account.chat_id, visit, now=now)
+        case "x":
+            await screens.show(
+                query,
+                screens.Screen(texts.ASK_CANCEL.format(details=details), kb.confirm_cancel(visit)),
+            )
+        case "xy":
+            await screens.show(
+                query,
+                screens.Screen(texts.CANCELLED.format(details=details), booking_kb.start_only()),
+            )
+            await deliver(
+                bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
+            )
+        case "mv":
+            await start_move(
+                query, state=state, session=session, visit=visit, clock=clock, settings=settings
+            )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_my, Command("my"))
+    router.callback_query.register(list_bookings, MyBookings.filter(), F.message)
+    router.callback_query.register(on_booking, MyBooking.filter(), F.message)
+    return router

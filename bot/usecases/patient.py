@@ -1,0 +1,246 @@
+"""What a patient does to a booking from the chat: book, confirm, cancel, move, and take an
+alternative the registry offered. Each call is one transaction (see transaction.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.audit import Actor
+from bot.services.booking import changeable_booking, slot_taken
+from bot.services.booking_changes import (
+    add_booking,
+    apply_cancel,
+    apply_confirm,
+    apply_move,
+    mark_rebooked,
+    offered_booking,
+)
+from bot.services.visits import VisitRecord, load_visit
+from bot.usecases.outcomes import (
+    Account,
+    CalendarOwed,
+    Changed,
+    NoticeKind,
+    NoticeOwed,
+    Outcome,
+    Owed,
+    Rules,
+    SlotTaken,
+    TicketOwed,
+)
+from bot.usecases.transaction import Conflict, commit_change
+
+logger = logging.getLogger(__name__)
+# Ticket numbers are random: a clash with an existing one is drawn again, a few times.
+TICKET_ATTEMPTS = 5
+
+
+async def _changed(session: AsyncSession, booking_id: int, owed: list[Owed]) -> Changed:
+    visit = await load_visit(session, booking_id=booking_id)
+    assert visit is not None  # committed just now
+    return Changed(visit=visit, owed=tuple(owed))
+
+
+def _tell_booker(visit: VisitRecord, account: Account, kind: NoticeKind) -> list[Owed]:
+    """The chat that booked hears of a change another account (remembering the patient)
+    made; the acting chat sees it on its screen."""
+    chat = visit.telegram_chat_id
+    if chat is None or chat == account.chat_id:
+        return []
+    return [NoticeOwed(chat_id=chat, booking_id=visit.booking_id, kind=kind)]
+
+
+async def _insert(
+    session: AsyncSession, change: Callable[[], Awaitable[int]], *, slot_id: int
+) -> int | Outcome:
+    """Commit a new booking, drawing the ticket number again on the rare clash."""
+    for _ in range(TICKET_ATTEMPTS):
+        result = await commit_change(session, change)
+        if not isinstance(result, Conflict):
+            return result
+        if await slot_taken(session, slot_id=slot_id):
+            return SlotTaken()
+    raise RuntimeError("could not allocate a unique ticket number")
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    slot_id: int,
+    service_id: int,
+    patient_id: int,
+    account: Account,
+    now: datetime,
+    rules: Rules,
+) -> Outcome:
+    """A new booking for an identified (or remembered) patient; the ticket is owed."""
+
+    async def change() -> int:
+        booking = await add_booking(
+            session,
+            slot_id=slot_id,
+            service_id=service_id,
+            patient_id=patient_id,
+            telegram_user_id=account.user_id,
+            telegram_chat_id=account.chat_id,
+            now=now,
+            reminders=rules.reminders,
+            limits=rules.limits,
+            actor=Actor.patient(account.user_id),
+        )
+        return booking.id
+
+    result = await _insert(session, change, slot_id=slot_id)
+    if not isinstance(result, int):
+        return result
+    logger.info("booking %s made for telegram user %s", result, account.user_id)
+    return await _changed(session, result, [TicketOwed(account.chat_id, result)])
+
+
+async def confirm(
+    session: AsyncSession, *, booking_id: int, slot_id: int, account: Account, now: datetime
+) -> Outcome:
+    """«Подтверждаю» on a reminder: recorded once; confirming again changes nothing."""
+
+    async def change() -> int:
+        booking = await changeable_booking(
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            telegram_user_id=account.user_id,
+            now=now,
+        )
+        await apply_confirm(session, booking=booking, telegram_user_id=account.user_id, now=now)
+        return booking.id
+
+    result = await commit_change(session, change)
+    if isinstance(result, Conflict):
+        raise AssertionError("a confirmation inserts no unique row")
+    return result if not isinstance(result, int) else await _changed(session, result, [])
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    slot_id: int,
+    account: Account,
+    now: datetime,
+    rules: Rules,
+) -> Outcome:
+    """Cancelled, the slot free at once; the calendar's cancellation is owed to the chat."""
+
+    async def change() -> int:
+        booking = await changeable_booking(
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            telegram_user_id=account.user_id,
+            now=now,
+            cutoff=rules.cutoff,
+        )
+        actor = Actor.patient(account.user_id)
+        await apply_cancel(session, booking=booking, actor=actor, reason=None, now=now)
+        return booking.id
+
+    result = await commit_change(session, change)
+    if isinstance(result, Conflict):
+        raise AssertionError("a cancellation inserts no unique row")
+    if not isinstance(result, int):
+        return result
+    logger.info("booking %s cancelled by telegram user %s", result, account.user_id)
+    visit = await _changed(session, result, [])
+    owed: list[Owed] = [CalendarOwed(account.chat_id, result, cancelled=True)]
+    owed += _tell_booker(visit.visit, account, NoticeKind.CANCELLED_BY_OTHER)
+    return Changed(visit=visit.visit, owed=tuple(owed))
+
+
+async def move(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    slot_id: int,
+    new_slot_id: int,
+    account: Account,
+    now: datetime,
+    rules: Rules,
+) -> Outcome:
+    """One transaction: the old time is released only if the new one is taken. A new
+    calendar event and ticket are owed."""
+
+    async def change() -> int:
+        booking = await changeable_booking(
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            telegram_user_id=account.user_id,
+            now=now,
+            cutoff=rules.cutoff,
+        )
+        await apply_move(
+            session,
+            booking=booking,
+            new_slot_id=new_slot_id,
+            now=now,
+            reminders=rules.reminders,
+            limits=rules.limits,
+            actor=Actor.patient(account.user_id),
+        )
+        return booking.id
+
+    result = await commit_change(session, change)
+    if isinstance(result, Conflict):
+        return SlotTaken()
+    if not isinstance(result, int):
+        return result
+    logger.info("booking %s moved by telegram user %s", result, account.user_id)
+    moved = await _changed(session, result, [])
+    owed: list[Owed] = [CalendarOwed(account.chat_id, result), TicketOwed(account.chat_id, result)]
+    owed += _tell_booker(moved.visit, account, NoticeKind.MOVED_BY_OTHER)
+    return Changed(visit=moved.visit, owed=tuple(owed))
+
+
+async def book_offered(
+    session: AsyncSession,
+    *,
+    cancelled_booking_id: int,
+    slot_id: int,
+    account: Account,
+    now: datetime,
+    rules: Rules,
+) -> Outcome:
+    """One press on a free time the registry offered with its cancellation: the same patient
+    and service, used once, by the chat that was told."""
+
+    async def change() -> int:
+        old = await offered_booking(
+            session,
+            cancelled_booking_id=cancelled_booking_id,
+            slot_id=slot_id,
+            telegram_user_id=account.user_id,
+            now=now,
+            horizon_days=rules.horizon_days,
+        )
+        new = await add_booking(
+            session,
+            slot_id=slot_id,
+            service_id=old.service_id,
+            patient_id=old.patient_id,
+            telegram_user_id=account.user_id,
+            telegram_chat_id=old.telegram_chat_id,
+            now=now,
+            reminders=rules.reminders,
+            limits=rules.limits,
+            actor=Actor.patient(account.user_id),
+        )
+        mark_rebooked(session, old=old, new=new, telegram_user_id=account.user_id, now=now)
+        return new.id
+
+    result = await _insert(session, change, slot_id=slot_id)
+    if not isinstance(result, int):
+        return result
+    return await _changed(session, result, [TicketOwed(account.chat_id, result)])

@@ -1,0 +1,171 @@
+"""What the registry does to patients' bookings: cancel or move one with the patient told,
+close a doctor's time (its bookings cancelled, each patient offered other times), reopen it.
+Each call is one transaction (see transaction.py); staff see only their organizations."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.audit import Actor
+from bot.services.booking import staff_booking
+from bot.services.booking_changes import apply_cancel, apply_move
+from bot.services.staff.access import StaffAccess
+from bot.services.staff.closures import alternatives, close_time, reopen_time
+from bot.services.visits import load_visit
+from bot.usecases.outcomes import (
+    Changed,
+    Closed,
+    NoticeKind,
+    NoticeOwed,
+    Outcome,
+    Owed,
+    Rules,
+    SlotTaken,
+    TicketOwed,
+)
+from bot.usecases.transaction import Conflict, commit_change
+from db.models import Doctor
+
+logger = logging.getLogger(__name__)
+
+
+async def _changed(session: AsyncSession, booking_id: int, owed: list[Owed]) -> Changed:
+    visit = await load_visit(session, booking_id=booking_id)
+    assert visit is not None  # committed just now
+    return Changed(visit=visit, owed=tuple(owed))
+
+
+async def cancel(
+    session: AsyncSession, *, booking_id: int, access: StaffAccess, reason: str, now: datetime
+) -> Outcome:
+    """Cancelled with the reason; the patient's chat is owed a notice with it and the phone."""
+
+    async def change() -> int:
+        booking = await staff_booking(
+            session, booking_id=booking_id, organization_codes=access.organization_codes, now=now
+        )
+        actor = Actor.staff(access.telegram_user_id)
+        await apply_cancel(session, booking=booking, actor=actor, reason=reason, now=now)
+        return booking.id
+
+    result = await commit_change(session, change)
+    if isinstance(result, Conflict):
+        raise AssertionError("a cancellation inserts no unique row")
+    if not isinstance(result, int):
+        return result
+    logger.info("booking %s cancelled by staff %s", result, access.telegram_user_id)
+    done = await _changed(session, result, [])
+    chat = done.visit.telegram_chat_id
+    if chat is None:
+        return done
+    notice = NoticeOwed(chat, result, NoticeKind.CANCELLED_BY_REGISTRY, reason=reason)
+    return Changed(visit=done.visit, owed=(notice,))
+
+
+async def move(
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    new_slot_id: int,
+    access: StaffAccess,
+    now: datetime,
+    rules: Rules,
+) -> Outcome:
+    """No cut-off and no per-patient limits for the registry; the patient is owed a notice and
+    the new ticket."""
+
+    async def change() -> int:
+        booking = await staff_booking(
+            session, booking_id=booking_id, organization_codes=access.organization_codes, now=now
+        )
+        await apply_move(
+            session,
+            booking=booking,
+            new_slot_id=new_slot_id,
+            now=now,
+            reminders=rules.reminders,
+            limits=None,
+            actor=Actor.staff(access.telegram_user_id),
+        )
+        return booking.id
+
+    result = await commit_change(session, change)
+    if isinstance(result, Conflict):
+        return SlotTaken()
+    if not isinstance(result, int):
+        return result
+    logger.info("booking %s moved by staff %s", result, access.telegram_user_id)
+    done = await _changed(session, result, [])
+    chat = done.visit.telegram_chat_id
+    if chat is None:
+        return done
+    owed: tuple[Owed, ...] = (
+        NoticeOwed(chat, result, NoticeKind.MOVED_BY_REGISTRY),
+        TicketOwed(chat, result),
+    )
+    return Changed(visit=done.visit, owed=owed)
+
+
+async def close(
+    session: AsyncSession,
+    *,
+    doctor: Doctor,
+    since: datetime,
+    until: datetime,
+    reason: str,
+    access: StaffAccess,
+    now: datetime,
+) -> Closed:
+    """No new bookings there; its bookings cancelled at once, each patient owed a notice with
+    the nearest free times (found after the closure, so none of them is closed)."""
+    cancelled = await close_time(
+        session,
+        doctor=doctor,
+        since=since,
+        until=until,
+        reason=reason,
+        staff_telegram_id=access.telegram_user_id,
+        now=now,
+    )
+    await session.commit()
+    owed: list[Owed] = []
+    for booking in cancelled:
+        if booking.telegram_chat_id is None:
+            continue
+        offer = await alternatives(session, booking=booking, now=now)
+        owed.append(
+            NoticeOwed(
+                booking.telegram_chat_id,
+                booking.id,
+                NoticeKind.CLOSED_BY_REGISTRY,
+                reason=reason,
+                alternatives=tuple(slot.id for slot in offer),
+            )
+        )
+    logger.info(
+        "staff %s closed doctor %s: %d cancelled",
+        access.telegram_user_id,
+        doctor.id,
+        len(cancelled),
+    )
+    return Closed(cancelled=len(cancelled), owed=tuple(owed))
+
+
+async def reopen(
+    session: AsyncSession,
+    *,
+    doctor: Doctor,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    horizon_days: int,
+) -> int:
+    """Undo (part of) a closure; its slots come back at once. How many closures it touched."""
+    touched = await reopen_time(
+        session, doctor=doctor, since=since, until=until, now=now, horizon_days=horizon_days
+    )
+    await session.commit()
+    return touched
