@@ -23,6 +23,7 @@ from bot.handlers import (
     errors,
     fallback,
     identify,
+    language,
     my_bookings,
     offers,
     patients,
@@ -30,7 +31,8 @@ from bot.handlers import (
     staff,
     start,
 )
-from bot.middlewares import DbSessionMiddleware, IdentityGuard
+from bot.i18n import DEFAULT_LOCALE, LOCALES, translate
+from bot.middlewares import DbSessionMiddleware, IdentityGuard, LanguageMiddleware
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
@@ -39,12 +41,17 @@ from db.engine import Database
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand(command="start", description="Записаться к врачу"),
-    BotCommand(command="my", description="Мои записи"),
-    BotCommand(command="forget", description="Отозвать согласие"),
-    BotCommand(command="help", description="Справка"),
-]
+COMMAND_NAMES = ("start", "my", "forget", "language", "help")
+
+
+def commands(locale: str) -> list[BotCommand]:
+    """The command menu in one language (registered per language with setMyCommands)."""
+    return [
+        BotCommand(command=name, description=translate(locale, f"command-{name}"))
+        for name in COMMAND_NAMES
+    ]
+
+
 # Leaves room for the heading, the operator's name and address (300 characters each at most)
 # and the choice summary inside Telegram's 4096-character message limit.
 MAX_AGREEMENT_CHARS = 2800
@@ -60,12 +67,13 @@ async def purge_stale(
 
 
 def check_agreement(settings: Settings) -> None:
-    text = agreement_text(settings.consent.file)
-    if len(text) > MAX_AGREEMENT_CHARS:
-        raise ValueError(
-            f"the agreement in {settings.consent.file} has {len(text)} characters; "
-            f"a Telegram message holds at most {MAX_AGREEMENT_CHARS} here"
-        )
+    for path in (settings.consent.file, *settings.consent.translations.values()):
+        text = agreement_text(path)
+        if len(text) > MAX_AGREEMENT_CHARS:
+            raise ValueError(
+                f"the agreement in {path} has {len(text)} characters; "
+                f"a Telegram message holds at most {MAX_AGREEMENT_CHARS} here"
+            )
 
 
 def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Dispatcher:
@@ -94,12 +102,15 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     dp.update.middleware(DbSessionMiddleware(db.sessions))
+    # After the session: it reads (and at first contact remembers) the account's language.
+    dp.update.middleware(LanguageMiddleware())
     # On every message handler, after the filters chose one (it needs the dialogue state).
     dp.message.middleware(IdentityGuard())
     dp.include_routers(
         errors.create_router(),
         staff.create_router(),
         start.create_router(),
+        language.create_router(),
         reminders.create_router(),
         my_bookings.create_router(),
         patients.create_router(),
@@ -109,6 +120,14 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         fallback.create_router(),
     )
     return dp
+
+
+async def register_commands(bot: Bot) -> None:
+    """The menu in Russian by default, and in each other language for its speakers."""
+    await bot.set_my_commands(commands(DEFAULT_LOCALE))
+    for locale in LOCALES:
+        if locale != DEFAULT_LOCALE:
+            await bot.set_my_commands(commands(locale), language_code=locale)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -182,7 +201,7 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
         scheduler = create_scheduler(db, dp, settings=settings, clock=clock, reminders=reminders)
         scheduler.start()
         try:
-            await bot.set_my_commands(COMMANDS)
+            await register_commands(bot)
             await dp.start_polling(bot, polling_timeout=settings.telegram.polling_timeout)
         finally:
             scheduler.shutdown(wait=False)

@@ -117,7 +117,12 @@ class SandboxSettings(Section):
 
 class ConsentSettings(Section):
     file: Path = PACKAGE_DATA / "consent.txt"
+    # Translations shown to readers of other languages, each saying the original applies.
+    translations: dict[str, Path] = {"en": PACKAGE_DATA / "consent.en.txt"}
     version: str = "2026-11-01"
+
+    def file_for(self, locale: str) -> Path:
+        return self.translations.get(locale, self.file)
 
 
 class DemoSettings(Section):

@@ -9,9 +9,10 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import texts
+from bot.i18n import t, use_locale
 from bot.keyboards import booking as kb
 from bot.services.clock import Clock
+from bot.services.languages import settle_language
 from bot.services.redaction import carries_identity, carries_oms
 from bot.states import BookingFlow, StaffFlow
 
@@ -62,7 +63,7 @@ class IdentityGuard(BaseMiddleware):
             # /staff takes Telegram user ids, which are as long as OMS numbers.
             if carries_oms(text) and not text.startswith(ID_COMMANDS):
                 # Told first, so the command's own answer stays the newest message.
-                await _delete(event, texts.OMS_MESSAGE_DELETED)
+                await _delete(event, t("oms-message-deleted"))
             return await handler(event, data)
         if event.text is not None and raw_state in IDENTITY_STATES:
             return await handler(event, data)
@@ -70,7 +71,7 @@ class IdentityGuard(BaseMiddleware):
         if not carries_identity(text, today=clock.now().date()):
             return await handler(event, data)
         # Unread: whatever the state, the way on is a fresh start.
-        await _delete(event, texts.IDENTITY_MESSAGE_DELETED, markup=kb.book_button())
+        await _delete(event, t("identity-message-deleted"), markup=kb.book_button())
         return None
 
 
@@ -78,3 +79,22 @@ async def _delete(message: Message, why: str, markup: InlineKeyboardMarkup | Non
     with contextlib.suppress(TelegramBadRequest):
         await message.delete()
     await message.answer(why, reply_markup=markup)
+
+
+class LanguageMiddleware(BaseMiddleware):
+    """Every text of an update in the language its account reads (bot/i18n.py)."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        language = await settle_language(
+            data["session"], telegram_user_id=user.id, language_code=user.language_code
+        )
+        with use_locale(language):
+            return await handler(event, data)

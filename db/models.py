@@ -304,6 +304,9 @@ class TelegramChat(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     # Set on 403 (bot blocked, user deactivated): nothing more is sent there.
     unreachable_at: Mapped[datetime | None]
+    # The language the account reads ("ru", "en"): Telegram's at first contact, then its
+    # choice (/language). A private chat's id is its user's id.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class AccountPatient(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
-from bot import texts
+from bot.i18n import t
 from bot.services.calendar import booking_cancellation, booking_event
 from bot.services.ticket import render_ticket
 from bot.services.visits import VisitRecord
@@ -25,7 +25,7 @@ async def send_ticket(
     return await bot.send_document(
         chat_id,
         BufferedInputFile(pdf, filename=f"talon-{visit.ticket_number}.pdf"),
-        caption=texts.TICKET_CAPTION.format(ticket=visit.ticket_number),
+        caption=t("ticket-caption", ticket=visit.ticket_number),
         reply_markup=markup,
     )
 
@@ -38,5 +38,5 @@ async def send_calendar(
     return await bot.send_document(
         chat_id,
         BufferedInputFile(ics, filename=f"talon-{visit.ticket_number}{suffix}.ics"),
-        caption=texts.CALENDAR_CANCEL_CAPTION if cancelled else texts.CALENDAR_CAPTION,
+        caption=t("calendar-cancel-caption") if cancelled else t("calendar-caption"),
     )

@@ -21,8 +21,10 @@ from bot import texts
 from bot.delivery.documents import send_calendar, send_ticket
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.notify import send_paced
+from bot.i18n import current_locale, t, use_locale
 from bot.keyboards import booking as kb
 from bot.keyboards.alternatives import alternatives as alternatives_kb
+from bot.services.languages import language_of
 from bot.services.visits import VisitRecord, load_visit
 from bot.usecases.outcomes import CalendarOwed, NoticeKind, NoticeOwed, Owed, TicketOwed
 from db.models import Doctor, Slot
@@ -44,13 +46,16 @@ async def deliver(
         if visit is None:
             continue
         direct = item.chat_id == acting_chat
-        send = await _sender(bot, session, item, visit=visit, now=now, direct=direct)
-        if direct:
-            await send()
-        else:
-            told &= await send_paced(
-                session, chat_id=item.chat_id, send=send, now=now, limiter=limiter
-            )
+        # Another chat reads its own language, not the acting person's.
+        language = current_locale() if direct else await language_of(session, chat_id=item.chat_id)
+        with use_locale(language):
+            send = await _sender(bot, session, item, visit=visit, now=now, direct=direct)
+            if direct:
+                await send()
+            else:
+                told &= await send_paced(
+                    session, chat_id=item.chat_id, send=send, now=now, limiter=limiter
+                )
     return told
 
 
@@ -84,20 +89,21 @@ async def _notice(
     reason = texts.esc(item.reason or "")
     match item.kind:
         case NoticeKind.CANCELLED_BY_OTHER:
-            return texts.CANCELLED_BY_OTHER.format(details=details), None
+            return t("cancelled-by-other", details=details), None
         case NoticeKind.MOVED_BY_OTHER:
-            return texts.MOVED_BY_OTHER.format(details=details), None
+            return t("moved-by-other", details=details), None
         case NoticeKind.CANCELLED_BY_REGISTRY:
-            text = texts.CANCELLED_BY_REGISTRY.format(reason=reason, details=details, phone=phone)
+            text = t("cancelled-by-registry", reason=reason, details=details, phone=phone)
             return text, None
         case NoticeKind.MOVED_BY_REGISTRY:
-            return texts.MOVED_BY_REGISTRY.format(details=details, phone=phone), None
+            return t("moved-by-registry", details=details, phone=phone), None
         case NoticeKind.CLOSED_BY_REGISTRY:
             offer = await _slots(session, item.alternatives)
-            text = texts.CLOSED_BY_REGISTRY.format(
+            text = t(
+                "closed-by-registry",
                 reason=reason,
                 details=details,
-                offer=texts.ALTERNATIVES_OFFER if offer else texts.NO_ALTERNATIVES,
+                offer=t("alternatives-offer") if offer else t("no-alternatives"),
                 phone=phone,
             )
             return text, alternatives_kb(visit.booking_id, offer)

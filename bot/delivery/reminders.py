@@ -28,6 +28,7 @@ from aiogram.exceptions import (
 from bot import texts
 from bot.config import ReminderSettings
 from bot.delivery.limiter import RateLimiter
+from bot.i18n import use_locale
 from bot.keyboards import reminders as kb
 from bot.services import reminders as store
 from bot.services.clock import Clock
@@ -255,9 +256,10 @@ class ReminderDispatcher:
                 {item.booking_id: item for item in items}.values(), key=lambda i: i.visit.starts_at
             )
             try:
-                await self._bot.send_message(
-                    chat_id, texts.reminder_text(visits), reply_markup=kb.reminder(visits)
-                )
+                # In the language the chat reads, not the language of whoever ran this job.
+                with use_locale(items[0].language):
+                    text, markup = texts.reminder_text(visits), kb.reminder(visits)
+                await self._bot.send_message(chat_id, text, reply_markup=markup)
             except TelegramRetryAfter as error:
                 self._limiter.back_off(error.retry_after)
                 waits += 1

@@ -14,6 +14,7 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.owed import deliver
 from bot.dialogue import Dialogue, write_dialogue
 from bot.handlers import screens
+from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.services.accounts import is_remembered
 from bot.services.clock import Clock
@@ -43,7 +44,7 @@ async def show_times_again(
         settings=settings,
         notice=notice,
     )
-    await screens.show(target, screen or screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
+    await screens.show(target, screen or screens.Screen(t("not-available"), kb.start_only()))
 
 
 def account_of(target: CallbackQuery | Message) -> Account:
@@ -87,7 +88,7 @@ async def book_chosen(
                 current=current,
                 now=now,
                 settings=settings,
-                notice=texts.SLOT_TAKEN_MEANWHILE,
+                notice=t("slot-taken-meanwhile"),
             )
         case OverLimit() | Refused():
             await state.set_state(BookingFlow.browsing)
@@ -99,7 +100,7 @@ async def book_chosen(
             remembered = await is_remembered(
                 session, telegram_user_id=account.user_id, patient_id=visit.patient_id
             )
-            text = texts.BOOKED.format(details=texts.ticket_details(visit))
+            text = t("booked", details=texts.ticket_details(visit))
             markup = None if remembered else kb.remember(visit.booking_id)
             await screens.show(target, screens.Screen(text, markup))
             assert target.bot is not None

@@ -10,7 +10,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.config import Settings
 from bot.delivery.limiter import RateLimiter
 from bot.dialogue import Dialogue, Mode, write_dialogue
@@ -20,6 +19,7 @@ from bot.handlers.booked import book_chosen
 from bot.handlers.identify import ask_identity
 from bot.handlers.moves import move_to_slot
 from bot.handlers.start import begin
+from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import (
     ClosedDay,
@@ -51,11 +51,11 @@ async def _browse(state: FSMContext, current: Dialogue, **selection: object) -> 
 
 
 async def _unavailable(query: CallbackQuery) -> None:
-    await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+    await query.answer(t("not-available"), show_alert=True)
 
 
 async def _show(
-    query: CallbackQuery, screen: screens.Screen | None, *, refusal: str = texts.NOT_AVAILABLE
+    query: CallbackQuery, screen: screens.Screen | None, *, refusal: str = t("not-available")
 ) -> bool:
     if screen is None:
         await query.answer(refusal, show_alert=True)
@@ -139,18 +139,18 @@ async def pick_day(
     screen = await screens.times(
         session, sid=dialogue.sid, pick=callback_data, now=clock.now(), settings=settings
     )
-    if await _show(query, screen, refusal=texts.DAY_CLOSED):
+    if await _show(query, screen, refusal=t("day-closed")):
         await _browse(
             state, dialogue, svc=callback_data.svc, doc=callback_data.doc, day=callback_data.day
         )
 
 
 async def closed_day(query: CallbackQuery) -> None:
-    await query.answer(texts.DAY_CLOSED, show_alert=True)
+    await query.answer(t("day-closed"), show_alert=True)
 
 
 async def taken_slot(query: CallbackQuery) -> None:
-    await query.answer(texts.TIME_TAKEN, show_alert=True)
+    await query.answer(t("time-taken"), show_alert=True)
 
 
 async def page_info(query: CallbackQuery) -> None:
@@ -178,7 +178,7 @@ async def pick_slot(
         doctor_id=dialogue.doc,
         now=now,
     ):
-        await query.answer(texts.TIME_TAKEN, show_alert=True)
+        await query.answer(t("time-taken"), show_alert=True)
         await screens.show_if(
             query,
             await screens.times(
@@ -300,8 +300,8 @@ async def answer_consent(
     limiter: RateLimiter,
 ) -> None:
     if not callback_data.ok:
-        await query.answer(texts.CONSENT_DECLINED_SHORT)
-        await begin(query, state=state, session=session, notice=texts.CONSENT_DECLINED)
+        await query.answer(t("consent-declined-short"))
+        await begin(query, state=state, session=session, notice=t("consent-declined"))
         return
     organization_id = None
     if dialogue.mode is not Mode.ADD_PATIENT:
@@ -342,7 +342,7 @@ async def _who_is_patient(
     await screens.show(
         query,
         screens.Screen(
-            texts.WHO_IS_PATIENT.format(summary=summary or ""),
+            t("who-is-patient", summary=summary or ""),
             kb.who_is_patient(current.sid, patients, back=current.day_pick().pack()),
         ),
     )
@@ -367,7 +367,7 @@ async def pick_patient(
     if not await is_remembered(
         session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
     ):
-        await screens.show(query, screens.Screen(texts.NOT_AVAILABLE, kb.start_only()))
+        await screens.show(query, screens.Screen(t("not-available"), kb.start_only()))
         return
     current = dialogue.but(patient=callback_data.p, remembered=True)
     await write_dialogue(state, current)

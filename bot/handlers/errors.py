@@ -9,7 +9,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from bot import texts
+from bot.i18n import t
 from bot.keyboards import booking as kb
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ async def on_error(event: ErrorEvent) -> None:
     if chat_id is None or bot is None:
         return
     with contextlib.suppress(TelegramAPIError):
-        await bot.send_message(chat_id, texts.SOMETHING_WENT_WRONG, reply_markup=kb.start_only())
+        await bot.send_message(chat_id, t("something-went-wrong"), reply_markup=kb.start_only())
 
 
 def _may_carry_input(error: BaseException) -> bool:

@@ -19,6 +19,7 @@ from bot.dialogue import Dialogue, Mode, read_dialogue, write_dialogue
 from bot.filters import InSession
 from bot.handlers import screens
 from bot.handlers.booked import book_chosen, show_times_again
+from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
 from bot.services.accounts import remember_patient
@@ -30,15 +31,17 @@ from bot.services.identity import (
     normalize_oms,
     parse_birth_date,
 )
+from bot.services.identity_texts import render
 from bot.services.sealing import Sealer
 from bot.states import BookingFlow
 
 logger = logging.getLogger(__name__)
 
+# The prompt's state and text key (rendered in the patient's language when shown).
 STEPS: dict[int, tuple[State, str]] = {
-    1: (BookingFlow.oms, texts.ASK_OMS),
-    2: (BookingFlow.document, texts.ASK_DOCUMENT),
-    3: (BookingFlow.birth_date, texts.ASK_BIRTH_DATE),
+    1: (BookingFlow.oms, "ask-oms"),
+    2: (BookingFlow.document, "ask-document"),
+    3: (BookingFlow.birth_date, "ask-birth-date"),
 }
 IDENTITY_STATES = (BookingFlow.oms.state, BookingFlow.document.state, BookingFlow.birth_date.state)
 # What the steps before each prompt left in the dialogue (sealed).
@@ -67,15 +70,15 @@ async def _forget_typed(message: Message) -> None:
 
 async def _prompt_text(session: AsyncSession, current: Dialogue, step: int) -> str | None:
     """The step's prompt; the first one repeats the choice (None: the time is gone)."""
-    prompt = STEPS[step][1]
+    prompt = t(STEPS[step][1])
     if step != 1:
         return prompt
     if current.mode is Mode.ADD_PATIENT:
-        return f"{texts.ADD_PATIENT_INTRO}\n\n{prompt}"
+        return f"{t('add-patient-intro')}\n\n{prompt}"
     if current.slot is None or current.svc is None:
         return None
     summary = await screens.choice_summary(session, slot_id=current.slot, service_id=current.svc)
-    return None if summary is None else f"{texts.CHOSEN.format(summary=summary)}\n\n{prompt}"
+    return None if summary is None else f"{t('chosen', summary=summary)}\n\n{prompt}"
 
 
 async def ask_identity(
@@ -92,7 +95,7 @@ async def ask_identity(
         # The slot vanished under the patient (a re-import closed that time).
         await state.set_state(BookingFlow.browsing)
         await write_dialogue(state, current.without_identity().but(slot=None))
-        await screens.show(target, screens.Screen(texts.SLOT_GONE, kb.start_only()))
+        await screens.show(target, screens.Screen(t("slot-gone"), kb.start_only()))
         return
     if notice:
         prompt = f"{notice}\n\n{prompt}"
@@ -118,12 +121,12 @@ async def go_to_step(
     on_prompt = await state.get_state() in IDENTITY_STATES or dialogue.retry
     # Steps 1-3 exist only after the consent: a forged button must not skip it.
     if not (adding or dialogue.has_choice) or (step and not on_prompt):
-        await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+        await query.answer(t("not-available"), show_alert=True)
         return
     await query.answer()
     if adding and step == 0:
         await state.clear()
-        await screens.show(query, screens.Screen(texts.ADD_PATIENT_CANCELLED, kb.start_only()))
+        await screens.show(query, screens.Screen(t("add-patient-cancelled"), kb.start_only()))
         return
     if not adding and (step == 0 or dialogue.slot is None):
         await show_times_again(
@@ -154,7 +157,7 @@ async def _current(message: Message, state: FSMContext) -> Dialogue | None:
     current = await read_dialogue(state)
     if current is None:
         await state.clear()
-        await message.answer(texts.SESSION_ENDED, reply_markup=kb.start_only())
+        await message.answer(t("session-ended"), reply_markup=kb.start_only())
     return current
 
 
@@ -171,7 +174,7 @@ async def typed_number(
     try:
         value = normalize(message.text or "")
     except IdentityFormatError as error:
-        notice = texts.FORMAT_ERROR.format(message=texts.esc(error.message))
+        notice = t("format-error", message=texts.esc(render(error)))
         await ask_identity(
             message, state=state, session=session, current=current, step=step, notice=notice
         )
@@ -186,7 +189,7 @@ async def typed_number(
     key = "oms" if step == 1 else "document"
     # Only sealed: the dialogue state is written to the database (see services/sealing.py).
     sealed = sealer.seal(value, context=_seal_context(message.chat.id, current, key))
-    notice = texts.OMS_ACCEPTED if step == 1 else texts.DOCUMENT_ACCEPTED
+    notice = t("oms-accepted") if step == 1 else t("document-accepted")
     await ask_identity(
         message,
         state=state,
@@ -228,7 +231,7 @@ async def _earlier_values(
         session=session,
         current=current.but(oms=None, document=None),
         step=1,
-        notice=texts.IDENTITY_ASKED_AGAIN if lost else None,
+        notice=t("identity-asked-again") if lost else None,
     )
     return None
 
@@ -251,7 +254,7 @@ async def typed_birth_date(
     try:
         birth_date = parse_birth_date(message.text or "", today=now.date())
     except IdentityFormatError as error:
-        notice = texts.FORMAT_ERROR.format(message=texts.esc(error.message))
+        notice = t("format-error", message=texts.esc(render(error)))
         await ask_identity(
             message, state=state, session=session, current=current, step=3, notice=notice
         )
@@ -304,10 +307,10 @@ async def _not_identified(
     )
     if locked_out:
         await write_dialogue(state, current)
-        await message.answer(texts.TOO_MANY_FAILURES, reply_markup=kb.start_only())
+        await message.answer(t("too-many-failures"), reply_markup=kb.start_only())
     else:
         await write_dialogue(state, current.but(retry=True))
-        await message.answer(texts.LOGIN_FAILED, reply_markup=kb.login_failed(current.sid))
+        await message.answer(t("login-failed"), reply_markup=kb.login_failed(current.sid))
 
 
 async def _remember(
@@ -318,12 +321,12 @@ async def _remember(
     )
     await state.clear()
     await message.answer(
-        texts.REMEMBERED.format(name=texts.esc(patient.full_name)), reply_markup=kb.start_only()
+        t("remembered", name=texts.esc(patient.full_name)), reply_markup=kb.start_only()
     )
 
 
 async def not_text(message: Message) -> None:
-    await message.answer(texts.TEXT_EXPECTED)
+    await message.answer(t("text-expected"))
 
 
 def create_router() -> Router:

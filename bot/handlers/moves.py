@@ -13,6 +13,7 @@ from bot.delivery.owed import deliver
 from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.handlers import screens
 from bot.handlers.booked import account_of, show_times_again
+from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.staff import staff_move_confirm
 from bot.services.clock import Clock
@@ -50,12 +51,12 @@ async def start_move(
         settings=settings,
     )
     if screen is None:
-        await query.answer(texts.NOT_AVAILABLE, show_alert=True)
+        await query.answer(t("not-available"), show_alert=True)
         return
     await state.set_state(BookingFlow.browsing)
     await write_dialogue(state, current)
-    intro = (texts.STAFF_MOVE_INTRO if by_staff else texts.MOVE_INTRO).format(
-        ticket=texts.esc(visit.ticket_number)
+    intro = t(
+        "staff-move-intro" if by_staff else "move-intro", ticket=texts.esc(visit.ticket_number)
     )
     assert query.bot is not None
     await query.bot.send_message(
@@ -82,8 +83,8 @@ async def move_to_slot(
         summary = await screens.choice_summary(
             session, slot_id=new_slot, service_id=current.svc or 0
         )
-        text = texts.STAFF_CONFIRM_MOVE.format(
-            ticket=texts.esc(current.ticket or ""), summary=summary or ""
+        text = t(
+            "staff-confirm-move", ticket=texts.esc(current.ticket or ""), summary=summary or ""
         )
         await screens.show(
             query, screens.Screen(text, staff_move_confirm(current.booking, new_slot))
@@ -108,14 +109,14 @@ async def move_to_slot(
                 current=current,
                 now=now,
                 settings=settings,
-                notice=texts.SLOT_TAKEN_MEANWHILE,
+                notice=t("slot-taken-meanwhile"),
             )
         case OverLimit() | Refused():
             await state.clear()
             await screens.show(query, screens.Screen(texts.refusal(outcome), kb.start_only()))
         case Changed(visit=visit):
             await state.clear()
-            text = texts.MOVED.format(details=texts.ticket_details(visit))
+            text = t("moved", details=texts.ticket_details(visit))
             await screens.show(query, screens.Screen(text))
             assert query.bot is not None
             await deliver(

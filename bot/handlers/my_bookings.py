@@ -17,6 +17,7 @@ from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.booked import account_of
 from bot.handlers.moves import start_move
+from bot.i18n import t
 from bot.keyboards import account as kb
 from bot.keyboards import booking as booking_kb
 from bot.keyboards.callbacks import MyBooking, MyBookings
@@ -41,7 +42,8 @@ def _short(value: str) -> str:
 
 
 def _item(n: int, visit: VisitRecord) -> str:
-    return texts.MY_BOOKINGS_ITEM.format(
+    return t(
+        "my-bookings-item",
         n=n,
         when=local_when(visit.starts_at, visit.timezone),
         org=esc(_short(visit.organization_short_name)),
@@ -59,14 +61,14 @@ async def _bookings_screen(
         session, telegram_user_id=telegram_user_id, now=clock.now()
     )
     if not visits:
-        return screens.Screen(texts.NO_BOOKINGS, kb.my_bookings([], page=0, pages=1))
+        return screens.Screen(t("no-bookings"), kb.my_bookings([], page=0, pages=1))
     pages = -(-len(visits) // BOOKINGS_PER_PAGE)
     page = min(max(page, 0), pages - 1)
     first = page * BOOKINGS_PER_PAGE
     shown = visits[first : first + BOOKINGS_PER_PAGE]
     items = "\n\n".join(_item(n, v) for n, v in enumerate(shown, start=first + 1))
     return screens.Screen(
-        texts.MY_BOOKINGS.format(items=items), kb.my_bookings(shown, page=page, pages=pages)
+        t("my-bookings", items=items), kb.my_bookings(shown, page=page, pages=pages)
     )
 
 
@@ -125,7 +127,7 @@ async def on_booking(
         case "show":
             await screens.show(
                 query,
-                screens.Screen(texts.BOOKING_CARD.format(details=details), kb.booking_card(visit)),
+                screens.Screen(t("booking-card", details=details), kb.booking_card(visit)),
             )
         case "pdf":
             await send_ticket(bot, account.chat_id, visit, issued_at=now)
@@ -134,12 +136,12 @@ async def on_booking(
         case "x":
             await screens.show(
                 query,
-                screens.Screen(texts.ASK_CANCEL.format(details=details), kb.confirm_cancel(visit)),
+                screens.Screen(t("ask-cancel", details=details), kb.confirm_cancel(visit)),
             )
         case "xy":
             await screens.show(
                 query,
-                screens.Screen(texts.CANCELLED.format(details=details), booking_kb.start_only()),
+                screens.Screen(t("cancelled", details=details), booking_kb.start_only()),
             )
             await deliver(
                 bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter

@@ -13,6 +13,7 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.booked import account_of
+from bot.i18n import t
 from bot.keyboards.alternatives import alternatives as alternatives_kb
 from bot.keyboards.callbacks import AltBook
 from bot.services.clock import Clock
@@ -40,7 +41,7 @@ async def book_offered(
         rules=settings.rules,
     )
     if isinstance(outcome, SlotTaken):
-        await query.answer(texts.ALTERNATIVE_TAKEN, show_alert=True)
+        await query.answer(t("alternative-taken"), show_alert=True)
         await _offer_again(query, session, cancelled_booking_id=callback_data.b, clock=clock)
         return
     if not isinstance(outcome, Changed):
@@ -49,7 +50,7 @@ async def book_offered(
     await query.answer()
     assert query.bot is not None
     details = texts.ticket_details(outcome.visit)
-    await query.bot.send_message(account.chat_id, texts.BOOKED.format(details=details))
+    await query.bot.send_message(account.chat_id, t("booked", details=details))
     await deliver(
         query.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
     )
@@ -66,7 +67,7 @@ async def _offer_again(
         return
     offer = await alternatives(session, booking=old, now=clock.now())
     await screens.show(
-        query, screens.Screen(texts.ALTERNATIVE_TAKEN, alternatives_kb(old.id, offer))
+        query, screens.Screen(t("alternative-taken"), alternatives_kb(old.id, offer))
     )
 
 

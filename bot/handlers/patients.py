@@ -11,11 +11,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.config import Settings
 from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.handlers import screens
 from bot.handlers.identify import ask_identity
+from bot.i18n import t
 from bot.keyboards import account as kb
 from bot.keyboards import booking as booking_kb
 from bot.keyboards.callbacks import (
@@ -44,9 +44,9 @@ async def remember(
             now=clock.now(),
         )
     except BookingError:
-        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        await query.answer(t("refusal-not-found"), show_alert=True)
         return
-    await query.answer(texts.REMEMBERED.format(name=patient.full_name), show_alert=True)
+    await query.answer(t("remembered", name=patient.full_name), show_alert=True)
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await query.message.edit_reply_markup(reply_markup=None)
 
@@ -61,17 +61,18 @@ async def _patients_screen(
     )
     if patients:
         names = "\n".join(f"• {esc(p.full_name)}" for p in patients)
-        head = texts.MY_PATIENTS.format(names=names)
+        head = t("my-patients", names=names)
     else:
-        head = texts.NO_PATIENTS
+        head = t("no-patients")
     lines = "\n".join(
-        texts.CONSENT_LINE.format(
-            name=esc(c.organization_name or texts.CONSENT_ACCOUNT_NAME),
+        t(
+            "consent-line",
+            name=esc(c.organization_name or t("consent-account-name")),
             date=f"{c.accepted_at.astimezone(ZoneInfo(c.timezone)):%d.%m.%Y}",
         )
         for c in held
     )
-    consents = texts.CONSENTS_HELD.format(lines=lines) if held else texts.CONSENTS_NONE
+    consents = t("consents-held", lines=lines) if held else t("consents-none")
     organizations = [
         (c.organization_id, c.short_name or "") for c in held if c.organization_id is not None
     ]
@@ -92,7 +93,7 @@ async def forget(
     await accounts.forget_patient(
         session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
     )
-    await query.answer(texts.FORGOTTEN_SHORT)
+    await query.answer(t("forgotten-short"))
     await screens.show(
         query,
         await _patients_screen(session, telegram_user_id=query.from_user.id, settings=settings),
@@ -125,7 +126,7 @@ async def add_patient(
 
 
 async def cmd_forget(message: Message) -> None:
-    await message.answer(texts.ASK_WITHDRAW, reply_markup=kb.confirm_withdraw())
+    await message.answer(t("ask-withdraw"), reply_markup=kb.confirm_withdraw())
 
 
 async def withdraw(
@@ -141,11 +142,11 @@ async def withdraw(
         await catalog.get_organization(session, callback_data.o) if callback_data.o else None
     )
     if callback_data.o and organization is None:
-        await screens.show(query, screens.Screen(texts.NOT_AVAILABLE, booking_kb.start_only()))
+        await screens.show(query, screens.Screen(t("not-available"), booking_kb.start_only()))
         return
     name = esc(organization.name) if organization else ""
     if not callback_data.ok:
-        ask = texts.ASK_WITHDRAW_ORG.format(name=name) if organization else texts.ASK_WITHDRAW
+        ask = t("ask-withdraw-org", name=name) if organization else t("ask-withdraw")
         await screens.show(query, screens.Screen(ask, kb.confirm_withdraw(callback_data.o)))
         return
     await accounts.withdraw_consent(
@@ -155,7 +156,7 @@ async def withdraw(
         organization_id=organization.id if organization else None,
     )
     await state.clear()
-    done = texts.WITHDRAWN_ORG.format(name=name) if organization else texts.WITHDRAWN
+    done = t("withdrawn-org", name=name) if organization else t("withdrawn")
     await screens.show(query, screens.Screen(done, booking_kb.start_only()))
 
 

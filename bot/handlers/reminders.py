@@ -14,6 +14,7 @@ from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.booked import account_of
 from bot.handlers.moves import start_move
+from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards import reminders as reminder_kb
 from bot.keyboards.callbacks import ReminderAction
@@ -35,7 +36,7 @@ async def on_reminder_action(
     booking_id, slot_id, action = callback_data.b, callback_data.sl, callback_data.a
     if action == "xn":
         await query.answer()
-        await screens.show(query, screens.Screen(texts.KEPT, kb.start_only()))
+        await screens.show(query, screens.Screen(t("kept"), kb.start_only()))
         return
     if action == "ok":
         outcome = await patient.confirm(
@@ -62,18 +63,18 @@ async def on_reminder_action(
     if isinstance(outcome, Refused | OverLimit | SlotTaken):
         await _refused(query, outcome, action=action)
         return
-    await query.answer(texts.CONFIRMED if action == "ok" else None, show_alert=action == "ok")
+    await query.answer(t("confirmed") if action == "ok" else None, show_alert=action == "ok")
     assert isinstance(outcome, Changed)
     assert query.bot is not None
     visit = outcome.visit
     if action == "x":
         await query.bot.send_message(
             account.chat_id,
-            texts.ASK_CANCEL.format(details=texts.ticket_details(visit)),
+            t("ask-cancel", details=texts.ticket_details(visit)),
             reply_markup=reminder_kb.confirm_cancel(booking_id=booking_id, slot_id=slot_id),
         )
     elif action == "xy":
-        text = texts.CANCELLED.format(details=texts.ticket_details(visit))
+        text = t("cancelled", details=texts.ticket_details(visit))
         await screens.show(query, screens.Screen(text, kb.start_only()))
         await deliver(
             query.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter

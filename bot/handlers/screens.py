@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.config import Settings
+from bot.i18n import current_locale, t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import DayPick
 from bot.services import catalog, slots
@@ -106,8 +107,8 @@ def _markup_data(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
 async def organizations(session: AsyncSession, *, sid: str, page: int = 0) -> Screen:
     orgs = await catalog.list_organizations(session)
     if not orgs:
-        return Screen(texts.NO_ORGANIZATIONS)
-    return Screen(texts.CHOOSE_ORGANIZATION, kb.organizations(sid, orgs, page=page))
+        return Screen(t("no-organizations"))
+    return Screen(t("choose-organization"), kb.organizations(sid, orgs, page=page))
 
 
 async def services(
@@ -117,9 +118,9 @@ async def services(
     if org is None:
         return None
     items = await catalog.list_services(session, organization_id=org.id)
-    template = texts.CHOOSE_SERVICE if items else texts.NO_SERVICES
+    template = "choose-service" if items else "no-services"
     return Screen(
-        template.format(org=esc(org.name)),
+        t(template, org=esc(org.name)),
         kb.services(sid, organization_id=org.id, items=items, page=page),
     )
 
@@ -131,7 +132,7 @@ async def doctors(
     if service is None:
         return None
     items = await catalog.list_doctors(session, service_id=service.id)
-    template = texts.CHOOSE_DOCTOR if items else texts.NO_DOCTORS
+    template = "choose-doctor" if items else "no-doctors"
     markup = kb.doctors(
         sid,
         organization_id=service.organization_id,
@@ -140,7 +141,7 @@ async def doctors(
         page=page,
     )
     return Screen(
-        template.format(org=esc(service.organization.name), service=esc(service.name)), markup
+        t(template, org=esc(service.organization.name), service=esc(service.name)), markup
     )
 
 
@@ -166,8 +167,11 @@ async def days(
         now=now,
         horizon_days=settings.booking.horizon_days,
     )
-    text = texts.CHOOSE_DAY.format(
-        doctor=esc(doctor.full_name), position=esc(doctor.position), service=esc(service.name)
+    text = t(
+        "choose-day",
+        doctor=esc(doctor.full_name),
+        position=esc(doctor.position),
+        service=esc(service.name),
     )
     return Screen(text, kb.days(sid, service_id=service_id, doctor_id=doctor.id, items=views))
 
@@ -199,10 +203,8 @@ async def times(
     if not 0 <= (day - today).days < settings.booking.horizon_days:
         return None
     items = await slots.day_slots(session, doctor_id=doctor.id, day=day, tz=tz, now=now)
-    template = texts.CHOOSE_TIME if items else texts.NO_TIMES
-    text = template.format(
-        doctor=esc(doctor.full_name), service=esc(service.name), day=long_day(day)
-    )
+    template = "choose-time" if items else "no-times"
+    text = t(template, doctor=esc(doctor.full_name), service=esc(service.name), day=long_day(day))
     if notice:
         text = f"{notice}\n\n{text}"
     markup = kb.times(
@@ -228,14 +230,15 @@ def consent(
 ) -> Screen:
     """The agreement, naming its operator: the organization booked with, or for the account's
     own list of patients none (then the bot's operator keeps the data)."""
-    intro = texts.CONSENT_INTRO.format(version=esc(settings.consent.version))
+    intro = t("consent-intro", version=esc(settings.consent.version))
     if operator is None:
-        who = texts.CONSENT_OPERATOR_ACCOUNT
+        who = t("consent-operator-account")
     else:
-        who = texts.CONSENT_OPERATOR.format(name=esc(operator.name), address=esc(operator.address))
-    chosen = f"{texts.CHOSEN.format(summary=summary)}\n\n" if summary else ""
+        who = t("consent-operator", name=esc(operator.name), address=esc(operator.address))
+    chosen = f"{t('chosen', summary=summary)}\n\n" if summary else ""
+    agreement = settings.consent.file_for(current_locale())
     return Screen(
-        f"{chosen}{intro}{who}\n\n{esc(agreement_text(settings.consent.file))}",
+        f"{chosen}{intro}\n{who}\n\n{esc(agreement_text(agreement))}",
         kb.consent(sid, back=back),
     )
 
@@ -246,7 +249,8 @@ async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int
     service = await session.get(Service, service_id, options=[selectinload(Service.organization)])
     if slot is None or service is None:
         return None
-    return texts.CHOICE_SUMMARY.format(
+    return t(
+        "choice-summary",
         org=texts.esc(service.organization.name),
         doctor=texts.esc(slot.doctor.full_name),
         position=texts.esc(slot.doctor.position),

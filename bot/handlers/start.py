@@ -6,9 +6,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.dialogue import Dialogue, write_dialogue
 from bot.handlers import screens
+from bot.i18n import t
 from bot.keyboards.callbacks import ToStart
 from bot.states import BookingFlow
 
@@ -35,7 +35,7 @@ async def cmd_start(message: Message, state: FSMContext, session: AsyncSession) 
 
 
 async def cmd_help(message: Message) -> None:
-    await message.answer(texts.HELP)
+    await message.answer(t("help"))
 
 
 async def to_start(query: CallbackQuery, state: FSMContext, session: AsyncSession) -> None:

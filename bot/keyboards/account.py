@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import texts
+from bot.i18n import t
 from bot.keyboards.callbacks import (
     AddPatient,
     ForgetPatient,
@@ -24,7 +24,7 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 
 def _start() -> InlineKeyboardButton:
-    return _button(texts.BTN_START, ToStart().pack())
+    return _button(t("btn-start"), ToStart().pack())
 
 
 def booking_label(visit: VisitRecord) -> str:
@@ -45,11 +45,11 @@ def my_bookings(visits: Sequence[VisitRecord], *, page: int, pages: int) -> Inli
     if pages > 1:
         paging = []
         if page > 0:
-            paging.append(_button(texts.BTN_PREV_PAGE, MyBookings(page=page - 1).pack()))
+            paging.append(_button(t("btn-prev-page"), MyBookings(page=page - 1).pack()))
         if page < pages - 1:
-            paging.append(_button(texts.BTN_NEXT_PAGE, MyBookings(page=page + 1).pack()))
+            paging.append(_button(t("btn-next-page"), MyBookings(page=page + 1).pack()))
         rows.append(paging)
-    rows.append([_button(texts.BTN_MY_PATIENTS, MyPatients().pack()), _start()])
+    rows.append([_button(t("btn-my-patients"), MyPatients().pack()), _start()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -59,9 +59,9 @@ def booking_card(visit: VisitRecord) -> InlineKeyboardMarkup:
 
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [action(texts.BTN_TICKET, "pdf"), action(texts.BTN_CALENDAR, "ics")],
-            [action(texts.BTN_MOVE, "mv"), action(texts.BTN_CANCEL_BOOKING, "x")],
-            [_button(texts.BTN_BACK, MyBookings().pack()), _start()],
+            [action(t("btn-ticket"), "pdf"), action(t("btn-calendar"), "ics")],
+            [action(t("btn-move"), "mv"), action(t("btn-cancel-booking"), "x")],
+            [_button(t("btn-back"), MyBookings().pack()), _start()],
         ]
     )
 
@@ -71,11 +71,11 @@ def confirm_cancel(visit: VisitRecord) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 _button(
-                    texts.BTN_CANCEL_YES,
+                    t("btn-cancel-yes"),
                     MyBooking(b=visit.booking_id, sl=visit.slot_id, a="xy").pack(),
                 ),
                 _button(
-                    texts.BTN_CANCEL_NO,
+                    t("btn-cancel-no"),
                     MyBooking(b=visit.booking_id, sl=visit.slot_id, a="show").pack(),
                 ),
             ]
@@ -88,16 +88,16 @@ def my_patients(
 ) -> InlineKeyboardMarkup:
     """Forget a patient; withdraw the consent of one organization (id, short name) or all."""
     rows = [
-        [_button(f"{texts.BTN_FORGET}: {patient.full_name}", ForgetPatient(p=patient.id).pack())]
+        [_button(f"{t('btn-forget')}: {patient.full_name}", ForgetPatient(p=patient.id).pack())]
         for patient in patients
     ]
-    rows.append([_button(texts.BTN_ADD_PATIENT, AddPatient().pack())])
+    rows.append([_button(t("btn-add-patient"), AddPatient().pack())])
     rows += [
-        [_button(f"{texts.BTN_WITHDRAW}: {name}", Withdraw(ok=False, o=org_id).pack())]
+        [_button(f"{t('btn-withdraw')}: {name}", Withdraw(ok=False, o=org_id).pack())]
         for org_id, name in organizations
     ]
-    rows.append([_button(texts.BTN_WITHDRAW_ALL, Withdraw(ok=False).pack())])
-    rows.append([_button(texts.BTN_BACK, MyBookings().pack()), _start()])
+    rows.append([_button(t("btn-withdraw-all"), Withdraw(ok=False).pack())])
+    rows.append([_button(t("btn-back"), MyBookings().pack()), _start()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -105,8 +105,8 @@ def confirm_withdraw(organization_id: int = 0) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button(texts.BTN_WITHDRAW_YES, Withdraw(ok=True, o=organization_id).pack()),
-                _button(texts.BTN_CANCEL_NO, MyPatients().pack()),
+                _button(t("btn-withdraw-yes"), Withdraw(ok=True, o=organization_id).pack()),
+                _button(t("btn-cancel-no"), MyPatients().pack()),
             ]
         ]
     )

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
+from bot.i18n import t
 from bot.keyboards.callbacks import AltBook, ToStart
 from db.models import Slot
 
@@ -24,5 +25,5 @@ def alternatives(cancelled_booking_id: int, slots: Sequence[Slot]) -> InlineKeyb
                 )
             ]
         )
-    rows.append([InlineKeyboardButton(text=texts.BTN_START, callback_data=ToStart().pack())])
+    rows.append([InlineKeyboardButton(text=t("btn-start"), callback_data=ToStart().pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
+from bot.i18n import t
 from bot.keyboards.callbacks import (
     ClosedDay,
     ConsentAnswer,
@@ -35,11 +36,11 @@ TIMES_PER_ROW = 4
 
 
 def _start_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=texts.BTN_START, callback_data=ToStart().pack())
+    return InlineKeyboardButton(text=t("btn-start"), callback_data=ToStart().pack())
 
 
 def _nav_row(back: str | None) -> list[InlineKeyboardButton]:
-    row = [InlineKeyboardButton(text=texts.BTN_BACK, callback_data=back)] if back else []
+    row = [InlineKeyboardButton(text=t("btn-back"), callback_data=back)] if back else []
     row.append(_start_button())
     return row
 
@@ -50,9 +51,7 @@ def start_only() -> InlineKeyboardMarkup:
 
 def book_button() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=texts.BTN_BOOK, callback_data=ToStart().pack())]
-        ]
+        inline_keyboard=[[InlineKeyboardButton(text=t("btn-book"), callback_data=ToStart().pack())]]
     )
 
 
@@ -70,15 +69,15 @@ def _paging_row(
         return []
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(text=texts.BTN_PREV_PAGE, callback_data=goto(page - 1)))
+        row.append(InlineKeyboardButton(text=t("btn-prev-page"), callback_data=goto(page - 1)))
     row.append(
         InlineKeyboardButton(
-            text=texts.PAGE_INFO.format(page=page + 1, pages=pages),
+            text=t("page-info", page=page + 1, pages=pages),
             callback_data=PageInfo(s=sid).pack(),
         )
     )
     if page < pages - 1:
-        row.append(InlineKeyboardButton(text=texts.BTN_NEXT_PAGE, callback_data=goto(page + 1)))
+        row.append(InlineKeyboardButton(text=t("btn-next-page"), callback_data=goto(page + 1)))
     return row
 
 
@@ -110,7 +109,7 @@ def organizations(sid: str, orgs: Sequence[Organization], *, page: int = 0) -> I
         sid, buttons, page=page, goto=lambda p: OrgList(s=sid, page=p).pack(), back=None, nav=False
     )
     markup.inline_keyboard.append(
-        [InlineKeyboardButton(text=texts.BTN_MY_BOOKINGS, callback_data=MyBookings().pack())]
+        [InlineKeyboardButton(text=t("btn-my-bookings"), callback_data=MyBookings().pack())]
     )
     return markup
 
@@ -226,10 +225,10 @@ def consent(sid: str, *, back: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=texts.BTN_ACCEPT, callback_data=ConsentAnswer(s=sid, ok=True).pack()
+                    text=t("btn-accept"), callback_data=ConsentAnswer(s=sid, ok=True).pack()
                 ),
                 InlineKeyboardButton(
-                    text=texts.BTN_DECLINE, callback_data=ConsentAnswer(s=sid, ok=False).pack()
+                    text=t("btn-decline"), callback_data=ConsentAnswer(s=sid, ok=False).pack()
                 ),
             ],
             _nav_row(back),
@@ -248,7 +247,7 @@ def login_failed(sid: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=texts.BTN_RETRY, callback_data=IdentityStep(s=sid, step=1).pack()
+                    text=t("btn-retry"), callback_data=IdentityStep(s=sid, step=1).pack()
                 )
             ],
             [_start_button()],
@@ -261,7 +260,7 @@ def remember(booking_id: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=texts.BTN_REMEMBER, callback_data=RememberPatient(b=booking_id).pack()
+                    text=t("btn-remember"), callback_data=RememberPatient(b=booking_id).pack()
                 )
             ]
         ]
@@ -280,7 +279,7 @@ def who_is_patient(sid: str, patients: Sequence[Patient], *, back: str) -> Inlin
     rows.append(
         [
             InlineKeyboardButton(
-                text=texts.BTN_OTHER_PATIENT, callback_data=PatientPick(s=sid, p=0).pack()
+                text=t("btn-other-patient"), callback_data=PatientPick(s=sid, p=0).pack()
             )
         ]
     )

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import texts
+from bot.i18n import t
 from bot.keyboards.callbacks import ReminderAction
 from bot.services.reminders import DueReminder
 
@@ -18,9 +18,9 @@ def _row(item: DueReminder, *, suffix: str) -> list[InlineKeyboardButton]:
         )
 
     return [
-        button(texts.BTN_CONFIRM, "ok"),
-        button(texts.BTN_CANCEL_BOOKING, "x"),
-        button(texts.BTN_MOVE, "mv"),
+        button(t("btn-confirm"), "ok"),
+        button(t("btn-cancel-booking"), "x"),
+        button(t("btn-move"), "mv"),
     ]
 
 
@@ -39,11 +39,11 @@ def confirm_cancel(*, booking_id: int, slot_id: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=texts.BTN_CANCEL_YES,
+                    text=t("btn-cancel-yes"),
                     callback_data=ReminderAction(b=booking_id, sl=slot_id, a="xy").pack(),
                 ),
                 InlineKeyboardButton(
-                    text=texts.BTN_CANCEL_NO,
+                    text=t("btn-cancel-no"),
                     callback_data=ReminderAction(b=booking_id, sl=slot_id, a="xn").pack(),
                 ),
             ]

@@ -21,8 +21,9 @@ from aiohttp import web
 from aiohttp.helpers import content_disposition_header
 from sqlalchemy import select
 
-from bot.app import COMMANDS
+from bot.app import commands
 from bot.config import Settings
+from bot.i18n import DEFAULT_LOCALE
 from bot.sandbox.render import render_html
 from bot.services.clock import ManualClock
 from bot.services.installation import Purpose
@@ -236,7 +237,8 @@ class Sandbox:
                     {"id": u.user.id, "name": u.label, "role": u.role} for u in self.users.values()
                 ],
                 "commands": [
-                    {"command": c.command, "description": c.description} for c in COMMANDS
+                    {"command": c.command, "description": c.description}
+                    for c in commands(DEFAULT_LOCALE)
                 ],
                 "clock": await self._clock_text(),
             }

@@ -2,6 +2,7 @@
 
 The files say where and when, with whom and which ticket; never who the patient is (no name,
 no OMS policy number): they are forwarded, synced to cloud calendars and shown on lock screens.
+Their texts (bot/locales/<language>/documents.ftl, keys calendar-…) are in the current language.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, Timezone
 
+from bot.i18n import t
 from bot.services.visits import VisitRecord
 
 __all__ = ["PRODID", "booking_cancellation", "booking_event", "calendar_uid"]
 
 PRODID: Final = "-//Talon//Talon booking bot//RU"
 _REMIND_BEFORE: Final = timedelta(hours=2)
-_ARRIVE_EARLY: Final = "Приходите за 10–15 минут до приёма."
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,11 @@ def _event(visit: _Visit, *, summary: str, description: str, status: str) -> Eve
 
 
 def _summary(visit: _Visit) -> str:
-    return f"Приём: {visit.service_name} — {visit.doctor_full_name}"
+    return t("calendar-summary", service=visit.service_name, doctor=visit.doctor_full_name)
+
+
+def _doctor(visit: _Visit) -> str:
+    return t("calendar-doctor", position=visit.doctor_position, doctor=visit.doctor_full_name)
 
 
 def booking_event(record: VisitRecord, *, now: datetime) -> bytes:
@@ -140,10 +145,10 @@ def booking_event(record: VisitRecord, *, now: datetime) -> bytes:
     summary = _summary(visit)
     description = "\n".join(
         (
-            f"{visit.doctor_position}: {visit.doctor_full_name}",
-            f"Талон № {visit.ticket_number}",
-            f"Телефон: {visit.organization_phone}",
-            _ARRIVE_EARLY,
+            _doctor(visit),
+            t("calendar-ticket", ticket=visit.ticket_number),
+            t("calendar-phone", phone=visit.organization_phone),
+            t("calendar-arrive-early"),
         )
     )
     event = _event(visit, summary=summary, description=description, status="CONFIRMED")
@@ -161,14 +166,14 @@ def booking_cancellation(record: VisitRecord, *, now: datetime) -> bytes:
     visit = _visit(record, now=now)
     description = "\n".join(
         (
-            f"Запись отменена. Талон № {visit.ticket_number} недействителен.",
-            f"{visit.doctor_position}: {visit.doctor_full_name}",
-            f"Телефон: {visit.organization_phone}",
+            t("calendar-cancelled", ticket=visit.ticket_number),
+            _doctor(visit),
+            t("calendar-phone", phone=visit.organization_phone),
         )
     )
     event = _event(
         visit,
-        summary=f"Отменено — {_summary(visit)}",
+        summary=t("calendar-cancelled-summary", summary=_summary(visit)),
         description=description,
         status="CANCELLED",
     )

@@ -3,6 +3,9 @@
 Everything here runs before any registry lookup, so a typo is reported precisely and politely
 instead of surfacing later as an anonymous "patient not found". A mismatch with the registry
 itself is deliberately not this module's business: it must never be explained field by field.
+
+A rejected value raises `IdentityFormatError` with a code and plain parameters; the sentence
+the reader sees is rendered from the text catalogue in their language (identity_texts.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from datetime import date
 from typing import Final
 
 __all__ = [
+    "CODES",
+    "FOREIGN_DIGIT",
     "IdentityFormatError",
+    "Param",
     "luhn_is_valid",
     "mask",
     "normalize_document",
@@ -25,12 +31,57 @@ __all__ = [
 ]
 
 
-class IdentityFormatError(ValueError):
-    """A typed value has the wrong format; `message` is ready to be shown to the patient."""
+# Every code an IdentityFormatError carries; its text is "identity-<code>" in the catalogue.
+CODES: Final = frozenset(
+    {
+        "oms-empty",
+        "oms-letters",
+        "oms-foreign-chars",  # chars, more
+        "oms-too-short",  # count, min
+        "oms-too-long",  # count, max
+        "oms-checksum",
+        "snils-checksum",
+        "document-empty",  # kind: any, passport, birth_certificate, snils, social_card
+        "document-letters",
+        "document-foreign-chars",  # chars, more
+        "document-too-short",  # count, min
+        "document-too-long",  # count, max
+        "passport-with-series",
+        "document-wrong-length",  # kind: passport, birth_certificate, snils; count, expected
+        "social-card-length",  # count, min, max
+        "unknown-document-kind",  # given: the kind, cut and made printable
+        "date-empty",
+        "date-unrecognized",
+        "date-short-year",
+        "date-bad-month",  # month: as typed (e.g. "13", "00")
+        "date-zero-day",
+        "date-day-out-of-month",  # month: 1-12, year, days: in that month
+        "date-too-old",  # years: the age limit
+        "date-in-future",  # today: ДД.ММ.ГГГГ
+    }
+)
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+# A parameter: an int (a count, a limit, a year), a string already safe to show, a flag, or
+# the tokens of the offending characters (see _foreign_chars).
+Param = int | str | bool | tuple[str, ...]
+
+
+class IdentityFormatError(ValueError):
+    """A typed value has the wrong format: `code` says how, `params` hold the details.
+
+    str() is the code alone: the parameters may carry pieces of what was typed (a month, a
+    year), and an exception's text ends up in logs.
+    """
+
+    def __init__(self, code: str, **params: Param) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown identity error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.params: dict[str, Param] = params
+
+    def __repr__(self) -> str:
+        return f"IdentityFormatError({self.code!r})"
 
 
 # Phone keyboards and copy-paste bring more than the ASCII hyphen: NBSP, thin spaces, en/em
@@ -52,18 +103,6 @@ _SNILS_CHECKED_ABOVE: Final = 1_001_998
 _MAX_AGE_YEARS = 125
 
 
-def _digits_word(count: int) -> str:
-    if count % 10 == 1 and count % 100 != 11:
-        return "цифра"
-    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
-        return "цифры"
-    return "цифр"
-
-
-def _count(count: int) -> str:
-    return f"{count} {_digits_word(count)}"
-
-
 def _strip_separators(raw: str) -> str:
     return _SEPARATORS.sub("", _NUMBER_SIGN.sub("", raw))
 
@@ -71,26 +110,30 @@ def _strip_separators(raw: str) -> str:
 # A few offending characters are enough to find the typo; echoing all of them once made a reply
 # of 900 emoji longer than Telegram allows, and the patient saw a generic failure instead.
 _FOREIGN_SHOWN: Final = 3
+# The token of a digit of another script in the `chars` parameter; an invisible character's
+# token is its code point ("U+202E"), any other character's token is the character itself.
+FOREIGN_DIGIT: Final = "digit"
 # An echoed value from a file (a document kind) is cut: the message must stay short whatever
 # the input.
 _ECHO_LIMIT: Final = 30
 
 
 def _shown_char(char: str) -> str:
-    """How one offending character is named in a reply."""
+    """The token naming one offending character in a reply."""
     if char.isnumeric():
         # A digit of another script (fullwidth, Arabic-Indic, superscript) is still a digit the
         # patient typed: identity data is never echoed, so it is only described.
-        return "цифра не из набора 0–9"
+        return FOREIGN_DIGIT
     if unicodedata.category(char)[0] in "CMZ":
         # Invisible, combining and direction marks would glue to the quotes or reorder the
         # reply around them: they are named by code point instead.
-        return f"служебный символ U+{ord(char):04X}"
-    return f"«{char}»"
+        return f"U+{ord(char):04X}"
+    return char
 
 
-def _foreign_chars(value: str) -> str:
-    """The first few distinct characters that are not ASCII digits, then «и другие»."""
+def _foreign_chars(value: str) -> dict[str, Param]:
+    """`chars`: the tokens of the first few distinct characters that are not ASCII digits;
+    `more`: whether there are others (the reply then says «и другие»)."""
     shown: dict[str, None] = {}  # an ordered set
     for char in value:
         if char in _DIGITS:
@@ -98,8 +141,7 @@ def _foreign_chars(value: str) -> str:
         shown.setdefault(_shown_char(char), None)
         if len(shown) > _FOREIGN_SHOWN:
             break
-    listed = ", ".join(list(shown)[:_FOREIGN_SHOWN])
-    return f"{listed} и другие" if len(shown) > _FOREIGN_SHOWN else listed
+    return {"chars": tuple(shown)[:_FOREIGN_SHOWN], "more": len(shown) > _FOREIGN_SHOWN}
 
 
 def _clip(value: str) -> str:
@@ -151,85 +193,53 @@ def normalize_oms(raw: str) -> str:
     """The OMS policy number (without series) as bare digits."""
     value = _strip_separators(raw)
     if not value:
-        raise IdentityFormatError(
-            "Введите номер полиса ОМС цифрами, без серии: у полиса единого образца — 16 цифр."
-        )
+        raise IdentityFormatError("oms-empty")
     if _has_letters(value):
-        raise IdentityFormatError(
-            "В номере полиса ОМС есть буквы. Похоже, вместе с номером введена серия — "
-            "введите только номер, одними цифрами."
-        )
+        raise IdentityFormatError("oms-letters")
     if not set(value) <= _DIGITS:
-        raise IdentityFormatError(
-            f"В номере полиса ОМС есть лишние символы: {_foreign_chars(value)}. "
-            "Введите только цифры номера (пробелы и дефисы допускаются)."
-        )
+        raise IdentityFormatError("oms-foreign-chars", **_foreign_chars(value))
     length = len(value)
     if length < _OMS_MIN:
-        raise IdentityFormatError(
-            f"В номере полиса ОМС {_count(length)}, а должно быть не меньше {_OMS_MIN}. "
-            "У полиса единого образца номер из 16 цифр, у временного свидетельства — из 9."
-        )
+        raise IdentityFormatError("oms-too-short", count=length, min=_OMS_MIN)
     if length > _OMS_MAX:
-        raise IdentityFormatError(
-            f"В номере полиса ОМС {_count(length)}, а должно быть не больше {_OMS_MAX}. "
-            "Введите только номер полиса, без серии и других данных."
-        )
+        raise IdentityFormatError("oms-too-long", count=length, max=_OMS_MAX)
     if length == _OMS_UNIFIED and not luhn_is_valid(value):
-        raise IdentityFormatError(
-            "Номер полиса ОМС не сходится по контрольной цифре — проверьте, нет ли опечатки."
-        )
+        raise IdentityFormatError("oms-checksum")
     return value
 
 
 def _snils_or_error(value: str) -> str:
     if not snils_is_valid(value):
-        raise IdentityFormatError(
-            "Номер СНИЛС не сходится по контрольному числу (две последние цифры) — "
-            "проверьте, нет ли опечатки."
-        )
+        raise IdentityFormatError("snils-checksum")
     return value
 
 
-def _document_digits(raw: str, *, what: str, series: bool = True) -> str:
-    """Separators removed and only digits left, or an error saying what else was typed."""
+def _document_digits(raw: str, *, kind: str) -> str:
+    """Separators removed and only digits left, or an error saying what else was typed.
+
+    `kind` is the document kind, or "any" in the chat, where it is not asked."""
     value = _strip_separators(raw)
     if not value:
-        raise IdentityFormatError(f"Введите {what} цифрами" + (", без серии." if series else "."))
+        raise IdentityFormatError("document-empty", kind=kind)
     if _has_letters(value):
-        raise IdentityFormatError(
-            "В номере документа есть буквы. Введите только номер, без серии, одними цифрами: "
-            "серию паспорта или свидетельства о рождении (вида «IV-АИ») вводить не нужно."
-        )
+        raise IdentityFormatError("document-letters")
     if not set(value) <= _DIGITS:
-        raise IdentityFormatError(
-            f"В номере документа есть лишние символы: {_foreign_chars(value)}. "
-            "Введите только цифры номера (пробелы и дефисы допускаются)."
-        )
+        raise IdentityFormatError("document-foreign-chars", **_foreign_chars(value))
     return value
 
 
 def _passport_with_series_error() -> IdentityFormatError:
-    return IdentityFormatError(
-        "Похоже, вы ввели серию и номер паспорта вместе (10 цифр). Введите только номер — "
-        "6 цифр, без серии из 4 цифр."
-    )
+    return IdentityFormatError("passport-with-series")
 
 
 def normalize_document_number(raw: str) -> str:
     """Number of a passport, social card, birth certificate or СНИЛС typed without series."""
-    value = _document_digits(raw, what="номер документа")
+    value = _document_digits(raw, kind="any")
     length = len(value)
     if length < _DOC_MIN:
-        raise IdentityFormatError(
-            f"В номере документа {_count(length)}, а должно быть не меньше {_DOC_MIN}. "
-            "Номер паспорта и свидетельства о рождении — 6 цифр, СНИЛС — 11 цифр."
-        )
+        raise IdentityFormatError("document-too-short", count=length, min=_DOC_MIN)
     if length > _DOC_MAX:
-        raise IdentityFormatError(
-            f"В номере документа {_count(length)}, а должно быть не больше {_DOC_MAX}. "
-            "Введите только номер документа, без серии и других данных."
-        )
+        raise IdentityFormatError("document-too-long", count=length, max=_DOC_MAX)
     # Ten digits is the typical "series + number" of a passport. A regional social card of that
     # length is rejected too: such cards are rare, the passport slip is the everyday case.
     if length == _PASSPORT_WITH_SERIES_LEN:
@@ -239,10 +249,10 @@ def normalize_document_number(raw: str) -> str:
     return value
 
 
-def _exact_length(value: str, *, length: int, of_what: str) -> str:
+def _exact_length(value: str, *, length: int, kind: str) -> str:
     if len(value) != length:
         raise IdentityFormatError(
-            f"В номере {of_what} {_count(len(value))}, а должно быть ровно {_count(length)}."
+            "document-wrong-length", kind=kind, count=len(value), expected=length
         )
     return value
 
@@ -250,56 +260,29 @@ def _exact_length(value: str, *, length: int, of_what: str) -> str:
 def normalize_document(kind: str, raw: str) -> str:
     """Registry import: the number of a document of a known kind, same rules as in the chat."""
     if kind == "passport":
-        value = _document_digits(raw, what="номер паспорта")
+        value = _document_digits(raw, kind=kind)
         if len(value) == _PASSPORT_WITH_SERIES_LEN:
             raise _passport_with_series_error()
-        return _exact_length(value, length=_PASSPORT_LEN, of_what="паспорта")
+        return _exact_length(value, length=_PASSPORT_LEN, kind=kind)
     if kind == "birth_certificate":
-        value = _document_digits(raw, what="номер свидетельства о рождении")
-        return _exact_length(value, length=_BIRTH_CERT_LEN, of_what="свидетельства о рождении")
+        value = _document_digits(raw, kind=kind)
+        return _exact_length(value, length=_BIRTH_CERT_LEN, kind=kind)
     if kind == "snils":
-        value = _document_digits(raw, what="номер СНИЛС", series=False)
-        return _snils_or_error(_exact_length(value, length=_SNILS_LEN, of_what="СНИЛС"))
+        value = _document_digits(raw, kind=kind)
+        return _snils_or_error(_exact_length(value, length=_SNILS_LEN, kind=kind))
     if kind == "social_card":
         # The kind is known here, so 10 or 11 digits are a legitimate regional card number and
         # are neither taken for a passport with series nor checked as a СНИЛС.
-        value = _document_digits(raw, what="номер социальной карты")
+        value = _document_digits(raw, kind=kind)
         if not _DOC_MIN <= len(value) <= _DOC_MAX:
             raise IdentityFormatError(
-                f"В номере социальной карты {_count(len(value))}, а должно быть "
-                f"от {_DOC_MIN} до {_DOC_MAX}."
+                "social-card-length", count=len(value), min=_DOC_MIN, max=_DOC_MAX
             )
         return value
-    raise IdentityFormatError(
-        f"Неизвестный вид документа: «{_clip(kind)}». Допустимы: passport, birth_certificate, "
-        "snils, social_card."
-    )
+    raise IdentityFormatError("unknown-document-kind", given=_clip(kind))
 
 
 _DATE: Final = re.compile(r"(\d{1,2})([./,-])(\d{1,2})\2(\d+)", re.ASCII)
-_MONTHS_PREPOSITIONAL: Final = (
-    "январе",
-    "феврале",
-    "марте",
-    "апреле",
-    "мае",
-    "июне",
-    "июле",
-    "августе",
-    "сентябре",
-    "октябре",
-    "ноябре",
-    "декабре",
-)
-_DATE_EXPECTED: Final = "Введите дату рождения в формате ДД.ММ.ГГГГ, например 05.03.1984."
-
-
-def _days_word(count: int) -> str:
-    if count % 10 == 1 and count % 100 != 11:
-        return "день"
-    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
-        return "дня"
-    return "дней"
 
 
 def _earliest_birth_date(today: date) -> date:
@@ -316,41 +299,31 @@ def parse_birth_date(raw: str, *, today: date) -> date:
     """A real birth date typed as ДД.ММ.ГГГГ (or Д.М.ГГГГ), not in the future, plausible age."""
     text = raw.strip()
     if not text:
-        raise IdentityFormatError(_DATE_EXPECTED)
+        raise IdentityFormatError("date-empty")
     # The numeric keypad on phones often lacks the dot, so "/", "-" and "," are taken as well,
     # provided the same one is used twice and the order stays day, month, year.
     match = _DATE.fullmatch(text)
     if match is None:
-        raise IdentityFormatError(f"Не удалось распознать дату. {_DATE_EXPECTED}")
+        raise IdentityFormatError("date-unrecognized")
     day, month, year_text = int(match[1]), int(match[3]), match[4]
     if len(year_text) != 4:
-        raise IdentityFormatError(
-            "Укажите год рождения полностью — четырьмя цифрами, например 05.03.1984."
-        )
+        raise IdentityFormatError("date-short-year")
     year = int(year_text)
     if not 1 <= month <= 12:
-        raise IdentityFormatError(
-            f"Такой даты нет: месяц должен быть от 01 до 12, а указан {match[3]}. {_DATE_EXPECTED}"
-        )
+        raise IdentityFormatError("date-bad-month", month=match[3])
     days_in_month = calendar.monthrange(year, month)[1]
     if day == 0:
-        raise IdentityFormatError(f"Такой даты нет: день не может быть нулевым. {_DATE_EXPECTED}")
+        raise IdentityFormatError("date-zero-day")
     if day > days_in_month:
         raise IdentityFormatError(
-            f"Такой даты нет: в {_MONTHS_PREPOSITIONAL[month - 1]} {year} года "
-            f"{days_in_month} {_days_word(days_in_month)}. Проверьте дату рождения."
+            "date-day-out-of-month", month=month, year=year, days=days_in_month
         )
     earliest = _earliest_birth_date(today)
     if year < earliest.year or date(year, month, day) < earliest:
-        raise IdentityFormatError(
-            f"Проверьте год рождения: получается, что вам больше {_MAX_AGE_YEARS} лет."
-        )
+        raise IdentityFormatError("date-too-old", years=_MAX_AGE_YEARS)
     born = date(year, month, day)
     if born > today:
-        raise IdentityFormatError(
-            f"Дата рождения не может быть позже сегодняшней ({today:%d.%m.%Y}). "
-            "Проверьте дату, особенно год."
-        )
+        raise IdentityFormatError("date-in-future", today=f"{today:%d.%m.%Y}")
     return born
 
 

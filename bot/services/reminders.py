@@ -13,15 +13,15 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
+from bot.i18n import DEFAULT_LOCALE, LOCALES
 from bot.services.reminder_plan import ReminderPolicy, plan_reminders
+from bot.services.visits import VisitRecord, load_visits
 from db.models import (
     Booking,
     BookingStatus,
     Reminder,
     ReminderState,
-    Service,
     Slot,
     TelegramChat,
 )
@@ -161,64 +161,62 @@ class DueReminder:
     label: str
     due_at: datetime
     attempts: int
-    booking_id: int
-    booking_active: bool
-    slot_id: int
     chat_id: int
     chat_unreachable: bool
-    visit: Visit
-    ticket_number: str
-    organization_name: str
-    organization_address: str
-    doctor_full_name: str
-    doctor_position: str
-    service_name: str
+    # The language the chat reads: the reminder is written in it.
+    language: str
+    record: VisitRecord
+
+    @property
+    def booking_id(self) -> int:
+        return self.record.booking_id
+
+    @property
+    def booking_active(self) -> bool:
+        return self.record.is_active
+
+    @property
+    def slot_id(self) -> int:
+        return self.record.slot_id
+
+    @property
+    def visit(self) -> Visit:
+        return Visit(starts_at=self.record.starts_at, tz_name=self.record.timezone)
 
 
 async def load_claimed(session: AsyncSession, *, reminder_ids: Sequence[int]) -> list[DueReminder]:
     rows = (
-        await session.scalars(
-            select(Reminder)
-            .where(Reminder.id.in_(reminder_ids))
-            .options(
-                selectinload(Reminder.booking).selectinload(Booking.slot).selectinload(Slot.doctor),
-                selectinload(Reminder.booking)
-                .selectinload(Booking.service)
-                .selectinload(Service.organization),
-            )
+        await session.execute(
+            select(
+                Reminder.id, Reminder.label, Reminder.due_at, Reminder.attempts, Reminder.booking_id
+            ).where(Reminder.id.in_(reminder_ids))
         )
     ).all()
-    chat_ids = {r.booking.telegram_chat_id for r in rows if r.booking.telegram_chat_id}
-    unreachable = set(
-        await session.scalars(
-            select(TelegramChat.chat_id).where(
-                TelegramChat.chat_id.in_(chat_ids), TelegramChat.unreachable_at.is_not(None)
-            )
+    visits = await load_visits(session, booking_ids=list({row.booking_id for row in rows}))
+    chat_ids = {v.telegram_chat_id for v in visits.values() if v.telegram_chat_id}
+    chats = {
+        chat.chat_id: chat
+        for chat in await session.scalars(
+            select(TelegramChat).where(TelegramChat.chat_id.in_(chat_ids))
         )
-    )
+    }
     result = []
-    for r in rows:
-        booking = r.booking
-        org = booking.service.organization
-        chat_id = booking.telegram_chat_id or 0
+    for row in rows:
+        record = visits[row.booking_id]
+        chat_id = record.telegram_chat_id or 0
+        chat = chats.get(chat_id)
+        unreachable = not chat_id or (chat is not None and chat.unreachable_at is not None)
+        language = chat.language if chat is not None else None
         result.append(
             DueReminder(
-                reminder_id=r.id,
-                label=r.label,
-                due_at=r.due_at,
-                attempts=r.attempts,
-                booking_id=booking.id,
-                booking_active=booking.status is BookingStatus.ACTIVE,
-                slot_id=booking.slot_id,
+                reminder_id=row.id,
+                label=row.label,
+                due_at=row.due_at,
+                attempts=row.attempts,
                 chat_id=chat_id,
-                chat_unreachable=chat_id in unreachable or not chat_id,
-                visit=Visit(starts_at=booking.slot.starts_at, tz_name=org.timezone),
-                ticket_number=booking.ticket_number,
-                organization_name=org.name,
-                organization_address=org.address,
-                doctor_full_name=booking.slot.doctor.full_name,
-                doctor_position=booking.slot.doctor.position,
-                service_name=booking.service.name,
+                chat_unreachable=unreachable,
+                language=language if language in LOCALES else DEFAULT_LOCALE,
+                record=record,
             )
         )
     return sorted(result, key=lambda d: (d.due_at, d.reminder_id))

@@ -1,4 +1,10 @@
-"""The printable appointment ticket («талон на приём»): a one-page A4 PDF."""
+"""The printable appointment ticket («талон на приём»): a one-page A4 PDF.
+
+Its texts (bot/locales/<language>/documents.ftl, keys ticket-…) and dates are rendered in the
+current language when the ticket is rendered: the caller's `use_locale` (or the update's
+language) decides, also in `render_ticket`'s worker thread, which runs in a copy of the
+caller's context.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import segno
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import TTFFont
 
+from bot.i18n import current_locale, t
 from bot.services.dates import long_day
 from bot.services.visits import VisitRecord
 
@@ -32,10 +39,8 @@ def _check(visit: VisitRecord, issued_at: datetime) -> None:
 
 
 _FAMILY: Final = "SourceSansPro"
-_TITLE: Final = "Талон на приём к врачу"
 _CREATOR: Final = "Talon"
 _MOSCOW: Final = "Europe/Moscow"
-_REMINDER: Final = "Приходите за 10–15 минут до приёма. Если не сможете прийти — отмените запись."
 
 _MARGIN: Final = 20.0
 _LABEL_WIDTH: Final = 42.0
@@ -105,16 +110,20 @@ def _format_offset(offset: timedelta) -> str:
 
 def _zone_note(local: datetime, zone_name: str) -> str:
     if zone_name == _MOSCOW:
-        return "время московское"
+        return t("ticket-zone-moscow")
     offset = local.utcoffset()
     assert offset is not None  # local comes from astimezone(ZoneInfo), always aware
-    return f"время местное, {_format_offset(offset)}"
+    return t("ticket-zone-local", offset=_format_offset(offset))
 
 
 def _format_local(moment: datetime, zone_name: str, *, weekday: bool = True) -> str:
     local = moment.astimezone(_zone(zone_name))
-    day = long_day(local.date(), weekday=weekday)
-    return f"{day}, {local:%H:%M} ({_zone_note(local, zone_name)})"
+    return t(
+        "ticket-moment",
+        day=long_day(local.date(), weekday=weekday),
+        time=f"{local:%H:%M}",
+        zone=_zone_note(local, zone_name),
+    )
 
 
 def ticket_qr(ticket_number: str) -> segno.QRCode:
@@ -142,9 +151,9 @@ def _new_document() -> FPDF:
     _add_font(pdf, style="B", data=fonts.bold)
     # Metadata is visible in any viewer's "properties" and survives forwarding: nothing
     # personal goes there, not even the ticket number.
-    pdf.set_title(_TITLE)
+    pdf.set_title(t("ticket-title"))
     pdf.set_creator(_CREATOR)
-    pdf.set_lang("ru")
+    pdf.set_lang(current_locale())
     return pdf
 
 
@@ -175,7 +184,7 @@ def _rule(pdf: FPDF) -> None:
 
 def _number_with_qr(pdf: FPDF, ticket_number: str) -> None:
     top = pdf.get_y()
-    text = f"№ {ticket_number}"
+    text = t("ticket-number", number=ticket_number)
     box_width = pdf.epw - _QR_SIZE - _QR_GAP
     pdf.set_font(_FAMILY, "B", 30)
     lines = pdf.multi_cell(box_width, _NUMBER_LINE, text, dry_run=True, output="LINES")
@@ -207,32 +216,35 @@ def render_ticket_pdf(data: VisitRecord, *, issued_at: datetime) -> bytes:
     pdf.ln(1)
     pdf.set_text_color(_TEXT_GRAY)
     _paragraph(pdf, data.organization_address, size=10)
-    _paragraph(pdf, f"Телефон: {data.organization_phone}", size=10)
+    _paragraph(pdf, t("ticket-phone", phone=data.organization_phone), size=10)
     pdf.set_text_color(0)
     _rule(pdf)
 
-    _paragraph(pdf, _TITLE, size=20, bold=True, align="C")
+    _paragraph(pdf, t("ticket-title"), size=20, bold=True, align="C")
     pdf.ln(3)
     _number_with_qr(pdf, data.ticket_number)
 
-    _field(pdf, "Дата и время", _format_local(data.starts_at, data.timezone), bold=True)
-    _field(pdf, "Врач", data.doctor_full_name)
-    _field(pdf, "Должность", data.doctor_position)
-    _field(pdf, "Услуга", data.service_name)
-    _field(pdf, "Пациент", data.patient_full_name)
+    when = _format_local(data.starts_at, data.timezone)
+    _field(pdf, t("ticket-field-when"), when, bold=True)
+    _field(pdf, t("ticket-field-doctor"), data.doctor_full_name)
+    _field(pdf, t("ticket-field-position"), data.doctor_position)
+    _field(pdf, t("ticket-field-service"), data.service_name)
+    _field(pdf, t("ticket-field-patient"), data.patient_full_name)
     _rule(pdf)
 
-    _paragraph(pdf, _REMINDER, size=11, bold=True)
+    _paragraph(pdf, t("ticket-reminder"), size=11, bold=True)
     pdf.ln(4)
     pdf.set_text_color(_TEXT_GRAY)
-    _paragraph(
-        pdf, f"Талон выдан: {_format_local(issued_at, data.timezone, weekday=False)}", size=9
-    )
+    issued = _format_local(issued_at, data.timezone, weekday=False)
+    _paragraph(pdf, t("ticket-issued", when=issued), size=9)
     pdf.set_text_color(0)
 
     return bytes(pdf.output())
 
 
 async def render_ticket(data: VisitRecord, *, issued_at: datetime) -> bytes:
-    """Render the ticket in a worker thread so the event loop keeps serving other chats."""
+    """Render the ticket in a worker thread so the event loop keeps serving other chats.
+
+    asyncio.to_thread runs the function in a copy of this context, so the ticket comes out in
+    the caller's language (tests/unit/test_ticket.py checks it)."""
     return await asyncio.to_thread(functools.partial(render_ticket_pdf, data, issued_at=issued_at))

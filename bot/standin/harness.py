@@ -68,6 +68,12 @@ class BotHarness:
         return self._settings
 
     @property
+    def bot(self) -> Bot:
+        if self._bot is None:
+            raise RuntimeError("the bot is not started")
+        return self._bot
+
+    @property
     def token(self) -> str:
         return self._token
 

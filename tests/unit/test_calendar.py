@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from icalendar import Calendar, Component
 
+from bot.i18n import use_locale
 from bot.services.calendar import PRODID, booking_cancellation, booking_event, calendar_uid
 from db.models import BookingStatus
 from tests.factories import visit_record
@@ -298,3 +300,105 @@ def test_calendar_uid_is_stable_per_booking_and_differs_between_bookings() -> No
     }
     assert uids["published"] == uids["moved"] == uids["cancelled"] == calendar_uid(42)
     assert uids["other"] == calendar_uid(43) != uids["published"]
+
+
+# ---- Language -------------------------------------------------------------------------------
+
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+# What the file carries as given, whatever the language (Cyrillic in the test data).
+DATA = (
+    BOOKING.organization_name,
+    BOOKING.organization_address,
+    BOOKING.doctor_full_name,
+    BOOKING.doctor_position,
+    BOOKING.service_name,
+)
+SUMMARY_RU = (
+    "Приём: Первичный приём врача-оториноларинголога — Римская-Корсакова Анна-Мария Вячеславовна"
+)
+SUMMARY_EN = (
+    "Appointment: Первичный приём врача-оториноларинголога — "
+    "Римская-Корсакова Анна-Мария Вячеславовна"
+)
+DOCTOR_LINE = "Врач-оториноларинголог: Римская-Корсакова Анна-Мария Вячеславовна"
+
+
+def _texts(data: bytes) -> str:
+    """Every text the file shows (summaries, descriptions, location), data values taken out."""
+    calendar = _parse(data)
+    parts = [
+        str(component[name])
+        for component in (*calendar.walk("VEVENT"), *calendar.walk("VALARM"))
+        for name in ("SUMMARY", "DESCRIPTION", "LOCATION")
+        if name in component
+    ]
+    joined = "\n".join(parts)
+    for value in sorted(DATA, key=len, reverse=True):
+        joined = joined.replace(value, "")
+    return joined
+
+
+def test_event_in_english() -> None:
+    with use_locale("en"):
+        data = booking_event(BOOKING, now=NOW)
+    event = _event(_parse(data))
+    assert str(event["SUMMARY"]) == SUMMARY_EN
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        DOCTOR_LINE,
+        "Ticket No. K7M2-QX9P",
+        "Phone: +7 (343) 123-45-67",
+        "Please arrive 10–15 minutes before your appointment.",
+    ]
+    (alarm,) = event.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == SUMMARY_EN
+    own = _texts(data)
+    assert not CYRILLIC.search(own), own
+    assert "№" not in own
+
+
+def test_cancellation_in_english() -> None:
+    with use_locale("en"):
+        data = booking_cancellation(CANCELLED, now=NOW)
+    event = _event(_parse(data))
+    assert str(event["SUMMARY"]) == f"Cancelled — {SUMMARY_EN}"
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        "Booking cancelled. Ticket No. K7M2-QX9P is no longer valid.",
+        DOCTOR_LINE,
+        "Phone: +7 (343) 123-45-67",
+    ]
+    own = _texts(data)
+    assert not CYRILLIC.search(own), own
+
+
+def test_event_in_the_default_language_is_russian(published: bytes) -> None:
+    event = _event(_parse(published))
+    assert str(event["SUMMARY"]) == SUMMARY_RU
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        DOCTOR_LINE,
+        "Талон № K7M2-QX9P",
+        "Телефон: +7 (343) 123-45-67",
+        "Приходите за 10–15 минут до приёма.",
+    ]
+    (alarm,) = event.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == SUMMARY_RU
+
+
+def test_cancellation_in_the_default_language_is_russian(cancelled: bytes) -> None:
+    event = _event(_parse(cancelled))
+    assert str(event["SUMMARY"]) == f"Отменено — {SUMMARY_RU}"
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        "Запись отменена. Талон № K7M2-QX9P недействителен.",
+        DOCTOR_LINE,
+        "Телефон: +7 (343) 123-45-67",
+    ]
+
+
+def test_english_does_not_outlive_its_block() -> None:
+    with use_locale("en"):
+        english = booking_event(BOOKING, now=NOW)
+    russian = booking_event(BOOKING, now=NOW)
+    assert english != russian
+    assert str(_event(_parse(russian))["SUMMARY"]) == SUMMARY_RU
+    # Only the texts differ: the same event for a calendar (UID, times, sequence).
+    for name in ("UID", "DTSTART", "DTEND", "SEQUENCE", "STATUS", "LOCATION"):
+        assert _event(_parse(english))[name] == _event(_parse(russian))[name]

@@ -6,8 +6,12 @@ from datetime import date
 
 import pytest
 
+from bot.i18n import LOCALES, Count, translate, use_locale
 from bot.services.identity import (
+    CODES,
+    FOREIGN_DIGIT,
     IdentityFormatError,
+    Param,
     luhn_is_valid,
     mask,
     normalize_document,
@@ -16,14 +20,17 @@ from bot.services.identity import (
     parse_birth_date,
     snils_is_valid,
 )
+from bot.services.identity_texts import render
 
 TODAY = date(2026, 6, 15)
 
 
-def _message(excinfo: pytest.ExceptionInfo[IdentityFormatError]) -> str:
-    message = excinfo.value.message
-    assert message == str(excinfo.value)
-    return message
+def _message(excinfo: pytest.ExceptionInfo[IdentityFormatError], locale: str = "ru") -> str:
+    """The error as the reader sees it; its str() is the code alone, never typed data."""
+    error = excinfo.value
+    assert error.code in CODES
+    assert str(error) == error.code
+    return render(error, locale=locale)
 
 
 @pytest.mark.parametrize(
@@ -280,8 +287,10 @@ def test_parse_birth_date_age_limit_edges(today: date, raw: str, accepted: bool)
     if accepted:
         assert parse_birth_date(raw, today=today).strftime("%d.%m.%Y") == raw
     else:
-        with pytest.raises(IdentityFormatError, match="125 лет"):
+        with pytest.raises(IdentityFormatError) as excinfo:
             parse_birth_date(raw, today=today)
+        assert excinfo.value.code == "date-too-old"
+        assert "125 лет" in _message(excinfo)
 
 
 @pytest.mark.parametrize(
@@ -311,8 +320,26 @@ def test_mask_rejects_negative_visible() -> None:
 
 
 def test_error_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="контрольной цифре"):
+    with pytest.raises(ValueError, match=r"^oms-checksum$") as excinfo:
         normalize_oms("7788899730000766")
+    assert isinstance(excinfo.value, IdentityFormatError)
+    assert excinfo.value.params == {}
+    assert "контрольной цифре" in render(excinfo.value, locale="ru")
+
+
+def test_an_unknown_code_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown identity error code"):
+        IdentityFormatError("no-such-code")
+
+
+def test_render_uses_the_current_language_by_default() -> None:
+    error = IdentityFormatError("oms-too-short", count=5, min=6)
+    with use_locale("en"):
+        assert render(error) == render(error, locale="en")
+        assert "5 digits" in render(error)
+    with use_locale("ru"):
+        assert render(error) == render(error, locale="ru")
+        assert "5 цифр" in render(error)
 
 
 # ---- Replies stay short whatever is typed -------------------------------------------------
@@ -338,7 +365,7 @@ HOSTILE = [
 ]
 
 
-def _errors(raw: str) -> list[str]:
+def _errors(raw: str, locale: str) -> list[str]:
     messages = []
     for parse in (
         normalize_oms,
@@ -349,13 +376,14 @@ def _errors(raw: str) -> list[str]:
     ):
         with pytest.raises(IdentityFormatError) as excinfo:
             parse(raw)
-        messages.append(_message(excinfo))
+        messages.append(_message(excinfo, locale))
     return messages
 
 
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("raw", HOSTILE)
-def test_every_error_is_short_and_printable_whatever_the_input(raw: str) -> None:
-    for message in _errors(raw):
+def test_every_error_is_short_and_printable_whatever_the_input(raw: str, locale: str) -> None:
+    for message in _errors(raw, locale):
         assert len(message) < MESSAGE_BOUND, message
         # No control, format, surrogate or combining character reaches the reply.
         assert all(unicodedata.category(char)[0] not in "CM" for char in message), message
@@ -378,6 +406,25 @@ def test_only_the_first_three_distinct_foreign_characters_are_named(
 
 
 @pytest.mark.parametrize(
+    "parse", [normalize_oms, normalize_document_number], ids=["oms", "document"]
+)
+def test_foreign_characters_are_named_in_english_too(parse: Callable[[str], str]) -> None:
+    with pytest.raises(IdentityFormatError) as excinfo:
+        parse("12" + EMOJI + "34")
+    assert excinfo.value.params == {"chars": ("🌀", "🌁", "🌂"), "more": True}
+    message = _message(excinfo, "en")
+    assert "extra characters: “🌀”, “🌁”, “🌂” and others." in message
+    assert "🌃" not in message
+    with pytest.raises(IdentityFormatError) as excinfo:
+        parse("12\u202e34５")
+    assert excinfo.value.params == {"chars": ("U+202E", FOREIGN_DIGIT), "more": False}
+    message = _message(excinfo, "en")
+    assert "invisible character U+202E, a digit other than 0–9." in message
+    assert "\u202e" not in message
+    assert "５" not in message
+
+
+@pytest.mark.parametrize(
     ("raw", "named"),
     [
         ("7788\u200f8997", "служебный символ U+200F"),
@@ -392,6 +439,9 @@ def test_invisible_and_combining_characters_are_named_by_code_point(raw: str, na
     message = _message(excinfo)
     assert named in message
     assert raw[4] not in message
+    english = _message(excinfo, "en")
+    assert named.replace("служебный символ", "invisible character") in english
+    assert raw[4] not in english
 
 
 @pytest.mark.parametrize("raw", ["１２３４５６７", "٧٧٨٨٨٩٩", "123456²", "123④56"])
@@ -402,6 +452,9 @@ def test_digits_of_other_scripts_are_described_never_echoed(raw: str) -> None:
         message = _message(excinfo)
         assert "цифра не из набора 0–9" in message
         assert not {char for char in raw if not char.isascii()} & set(message)
+        english = _message(excinfo, "en")
+        assert "a digit other than 0–9" in english
+        assert not {char for char in raw if not char.isascii()} & set(english)
 
 
 def test_an_unknown_document_kind_is_echoed_cut() -> None:
@@ -410,3 +463,106 @@ def test_an_unknown_document_kind_is_echoed_cut() -> None:
     message = _message(excinfo)
     assert "«" + "x" * 30 + "…»" in message
     assert len(message) < MESSAGE_BOUND
+    english = _message(excinfo, "en")
+    assert "“" + "x" * 30 + "…”" in english
+    assert len(english) < MESSAGE_BOUND
+
+
+# ---- Every code has a text in every language ----------------------------------------------
+
+# Representative parameters of every code, the widest the code's raiser can produce.
+SAMPLES: dict[str, dict[str, Param]] = {
+    "oms-empty": {},
+    "oms-letters": {},
+    "oms-foreign-chars": {"chars": ("🌀", "U+202E", FOREIGN_DIGIT), "more": True},
+    "oms-too-short": {"count": 1, "min": 6},
+    "oms-too-long": {"count": 4000, "max": 16},
+    "oms-checksum": {},
+    "snils-checksum": {},
+    "document-empty": {"kind": "snils"},
+    "document-letters": {},
+    "document-foreign-chars": {"chars": (".",), "more": False},
+    "document-too-short": {"count": 2, "min": 6},
+    "document-too-long": {"count": 21, "max": 20},
+    "passport-with-series": {},
+    "document-wrong-length": {"kind": "birth_certificate", "count": 5, "expected": 6},
+    "social-card-length": {"count": 22, "min": 6, "max": 20},
+    "unknown-document-kind": {"given": "x" * 30 + "…"},
+    "date-empty": {},
+    "date-unrecognized": {},
+    "date-short-year": {},
+    "date-bad-month": {"month": "13"},
+    "date-zero-day": {},
+    "date-day-out-of-month": {"month": 2, "year": 1900, "days": 28},
+    "date-too-old": {"years": 125},
+    "date-in-future": {"today": "15.06.2026"},
+}
+# What each sample must read like in each language: plural forms and selected variants.
+EXPECTED: dict[str, tuple[str, str]] = {
+    "oms-foreign-chars": (
+        "«🌀», служебный символ U+202E, цифра не из набора 0–9 и другие",
+        "“🌀”, invisible character U+202E, a digit other than 0–9 and others",
+    ),
+    "oms-too-short": ("1 цифра, а должно быть не меньше 6", "has 1 digit, but it must have"),
+    "oms-too-long": ("4000 цифр", "4000 digits"),
+    "document-empty": ("Введите номер СНИЛС цифрами.", "Enter the SNILS number in digits."),
+    "document-foreign-chars": ("лишние символы: «.». ", "extra characters: “.”. "),
+    "document-too-short": ("2 цифры", "2 digits"),
+    "document-too-long": ("21 цифра", "21 digits"),
+    "document-wrong-length": (
+        "В номере свидетельства о рождении 5 цифр, а должно быть ровно 6 цифр.",
+        "The birth certificate number has 5 digits, but it must have exactly 6 digits.",
+    ),
+    "social-card-length": ("22 цифры, а должно быть от 6 до 20", "22 digits"),
+    "unknown-document-kind": ("«" + "x" * 30 + "…»", "“" + "x" * 30 + "…”"),
+    "date-bad-month": ("указан 13", "it is 13"),
+    "date-day-out-of-month": ("в феврале 1900 года 28 дней", "February 1900 has 28 days"),
+    "date-too-old": ("больше 125 лет", "over 125 years old"),
+    "date-in-future": ("(15.06.2026)", "(15.06.2026)"),
+}
+
+
+def test_every_code_has_a_sample() -> None:
+    assert set(SAMPLES) == CODES
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_code_renders_in_every_language(code: str) -> None:
+    error = IdentityFormatError(code, **SAMPLES[code])
+    rendered = {locale: render(error, locale=locale) for locale in LOCALES}
+    for locale, message in rendered.items():
+        assert 20 < len(message) < MESSAGE_BOUND, (locale, message)
+        assert not {"{", "}"} & set(message), (locale, message)
+        assert all(unicodedata.category(char)[0] not in "CM" for char in message), message
+    assert rendered["ru"] != rendered["en"]
+    assert not set("абвгдежзиклмнопрстуфхцчшщыэюя") & set(rendered["en"].replace("IV-АИ", ""))
+    if code in EXPECTED:
+        russian, english = EXPECTED[code]
+        assert russian in rendered["ru"]
+        assert english in rendered["en"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("days", "russian", "english"),
+    [(1, "1 день", "1 day"), (3, "3 дня", "3 days"), (28, "28 дней", "28 days")],
+)
+def test_day_counts_take_their_plural_forms(
+    locale: str, days: int, russian: str, english: str
+) -> None:
+    text = translate(
+        locale, "identity-date-day-out-of-month", month=Count(4), year=Count(1990), days=Count(days)
+    )
+    assert (russian if locale == "ru" else english) in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_month_has_its_name(locale: str) -> None:
+    names = {
+        render(
+            IdentityFormatError("date-day-out-of-month", month=month, year=2001, days=30),
+            locale=locale,
+        )
+        for month in range(1, 13)
+    }
+    assert len(names) == 12

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib.resources
 import re
@@ -10,6 +11,7 @@ import pytest
 import segno
 from pypdf import PageObject, PdfReader
 
+from bot.i18n import use_locale
 from bot.services import ticket
 from bot.services.ticket import render_ticket, render_ticket_pdf, ticket_qr
 from tests.factories import visit_record
@@ -347,3 +349,124 @@ def test_qr_of_a_cyrillic_number_is_embedded_too(long_ticket: tuple[PdfReader, s
     assert picture is not None
     expected = ticket_qr(LONG.ticket_number).symbol_size(scale=10, border=QUIET_ZONE)
     assert picture.size == expected
+
+
+# ---- Language -------------------------------------------------------------------------------
+
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+RUSSIAN_LABELS = (
+    "Талон на приём к врачу",
+    "№ А-0042",
+    f"Телефон: {LONG.organization_phone}",
+    "Дата и время",
+    "Должность",
+    "Услуга",
+    "Пациент",
+    "четверг, 3 декабря 2026 г., 08:20 (время местное, UTC+5)",
+    "Приходите за 10–15 минут до приёма. Если не сможете прийти — отмените запись.",
+    "Талон выдан: 1 декабря 2026 г., 14:05 (время местное, UTC+5)",
+)
+ENGLISH_LABELS = (
+    "Doctor's appointment ticket",
+    "No. А-0042",
+    f"Phone: {LONG.organization_phone}",
+    "Date and time",
+    "Doctor",
+    "Position",
+    "Service",
+    "Patient",
+    "Thursday, December 3, 2026, 08:20 (local time, UTC+5)",
+    "Please arrive 10–15 minutes before your appointment. If you cannot come, cancel the booking.",
+    "Ticket issued: December 1, 2026, 14:05 (local time, UTC+5)",
+)
+# What the ticket prints as given, whatever the language (Cyrillic in the test data).
+DATA = (
+    LONG.organization_name,
+    LONG.organization_address,
+    LONG.doctor_full_name,
+    LONG.doctor_position,
+    LONG.service_name,
+    LONG.patient_full_name,
+    LONG.ticket_number,
+)
+
+
+def _labels_only(text: str) -> str:
+    """The squashed text with the data values taken out: what is left is the ticket's own."""
+    squashed = _squash(text)
+    for value in sorted(DATA, key=len, reverse=True):
+        assert _squash(value) in squashed
+        squashed = squashed.replace(_squash(value), "")
+    return squashed
+
+
+def _assert_english(pdf: bytes) -> None:
+    reader, text = _read(pdf)
+    assert len(reader.pages) == 1
+    squashed = _squash(text)
+    for label in ENGLISH_LABELS:
+        assert _squash(label) in squashed, label
+    own = _labels_only(text)
+    assert not CYRILLIC.search(own), own
+    assert "№" not in own
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Doctor's appointment ticket"
+
+
+def _assert_russian(pdf: bytes) -> None:
+    reader, text = _read(pdf)
+    squashed = _squash(text)
+    for label in RUSSIAN_LABELS:
+        assert _squash(label) in squashed, label
+    for label in ENGLISH_LABELS[:3]:
+        assert _squash(label) not in squashed
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Талон на приём к врачу"
+
+
+def test_ticket_in_english() -> None:
+    with use_locale("en"):
+        pdf = render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+    _assert_english(pdf)
+
+
+async def test_english_reaches_the_worker_thread() -> None:
+    # render_ticket renders in asyncio.to_thread, which runs in a copy of the caller's context.
+    with use_locale("en"):
+        pdf = await render_ticket(LONG, issued_at=ISSUED_AT)
+    _assert_english(pdf)
+
+
+async def test_default_language_is_russian_in_the_worker_thread_too() -> None:
+    _assert_russian(await render_ticket(LONG, issued_at=ISSUED_AT))
+
+
+async def test_concurrent_tickets_keep_their_own_languages() -> None:
+    async def render_in(locale: str) -> bytes:
+        with use_locale(locale):
+            return await render_ticket(LONG, issued_at=ISSUED_AT)
+
+    russian, english, russian_again = await asyncio.gather(
+        render_in("ru"), render_in("en"), render_in("ru")
+    )
+    _assert_russian(russian)
+    _assert_english(english)
+    _assert_russian(russian_again)
+
+
+def test_english_language_ends_with_its_block() -> None:
+    with use_locale("en"):
+        render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+    _assert_russian(render_ticket_pdf(LONG, issued_at=ISSUED_AT))
+
+
+def test_english_moscow_time() -> None:
+    data = dataclasses.replace(
+        LONG, starts_at=datetime(2026, 12, 3, 5, 20, tzinfo=UTC), timezone="Europe/Moscow"
+    )
+    with use_locale("en"):
+        _, text = _read(render_ticket_pdf(data, issued_at=ISSUED_AT))
+    squashed = _squash(text)
+    assert _squash("Thursday, December 3, 2026, 08:20 (Moscow time)") in squashed
+    assert _squash("Ticket issued: December 1, 2026, 12:05 (Moscow time)") in squashed
+    assert not CYRILLIC.search(_labels_only(text))

@@ -12,6 +12,7 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.staff import render
+from bot.i18n import t
 from bot.keyboards import staff as kb
 from bot.keyboards.callbacks import StaffCancel
 from bot.services.clock import Clock
@@ -36,7 +37,7 @@ async def on_cancel(
 ) -> None:
     booking = await booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
-        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        await query.answer(t("refusal-not-found"), show_alert=True)
         return
     await query.answer()
     assert query.bot is not None
@@ -44,14 +45,14 @@ async def on_cancel(
         await state.set_state(StaffFlow.cancel_reason)
         await state.set_data({"staff_cancel": booking.id})
         await query.bot.send_message(
-            query.from_user.id, texts.STAFF_ASK_REASON.format(ticket=esc(booking.ticket_number))
+            query.from_user.id, t("staff-ask-reason", ticket=esc(booking.ticket_number))
         )
         return
     data = await state.get_data()
     reason = data.get("reason")
     await state.clear()
     if callback_data.step == 2 or data.get("staff_cancel") != booking.id or not reason:
-        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        await screens.show(query, screens.Screen(t("staff-kept")))
         return
     answer = await _cancel(
         query.bot, session, booking, reason=reason, access=access, clock=clock, limiter=limiter
@@ -79,9 +80,10 @@ async def _cancel(
     notified = bool(outcome.owed) and await deliver(
         bot, session, outcome.owed, acting_chat=access.telegram_user_id, now=now, limiter=limiter
     )
-    return texts.STAFF_CANCELLED.format(
+    return t(
+        "staff-cancelled",
         ticket=esc(outcome.visit.ticket_number),
-        notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
+        notified=t("staff-notified") if notified else t("staff-not-notified"),
     )
 
 
@@ -91,17 +93,20 @@ async def typed_reason(
     data = await state.get_data()
     reason = (message.text or "").strip()
     if len(reason) > REASON_LIMIT:
-        await message.answer(texts.STAFF_REASON_TOO_LONG.format(limit=REASON_LIMIT))
+        await message.answer(t("staff-reason-too-long", limit=REASON_LIMIT))
         return
     booking = await booking_for(session, booking_id=data.get("staff_cancel", 0), access=access)
     if booking is None or not reason:
         await state.clear()
-        await message.answer(texts.REFUSALS["not_found"])
+        await message.answer(t("refusal-not-found"))
         return
     await state.update_data(reason=reason)
     await message.answer(
-        texts.STAFF_CONFIRM_CANCEL.format(
-            ticket=esc(booking.ticket_number), card=render.card(booking), reason=esc(reason)
+        t(
+            "staff-confirm-cancel",
+            ticket=esc(booking.ticket_number),
+            card=render.card(booking),
+            reason=esc(reason),
         ),
         reply_markup=kb.staff_cancel_confirm(booking.id),
     )

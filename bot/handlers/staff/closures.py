@@ -15,12 +15,12 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot import texts
 from bot.config import Settings
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.staff import render
+from bot.i18n import t
 from bot.keyboards import staff as kb
 from bot.keyboards.callbacks import StaffClose
 from bot.services.clock import Clock
@@ -56,7 +56,7 @@ async def _period(
         return ""
     doctors = await find_doctors(session, query=words[0], access=access)
     if len(doctors) != 1:
-        return render.ambiguous([d.code for d in doctors]) if doctors else texts.STAFF_NOTHING_FOUND
+        return render.ambiguous([d.code for d in doctors]) if doctors else t("staff-nothing-found")
     doctor = doctors[0]
     tz = ZoneInfo(doctor.organization.timezone)
     today = clock.now().astimezone(tz).date()
@@ -68,7 +68,7 @@ async def _period(
     rest = words[2:]
     hours = parse_time_range(rest[0], day=day, tz=tz) if rest else None
     if isinstance(hours, BadTimeRange):
-        return texts.STAFF_BAD_TIME_RANGE
+        return t("staff-bad-time-range")
     if hours is not None:
         (since, until), rest = hours, rest[1:]
     return _Period(doctor, since, until, rest)
@@ -85,7 +85,7 @@ async def cmd_close(
     parsed = await _period(session, (command.args or "").split(), access=access, clock=clock)
     if isinstance(parsed, str) or not parsed.rest:
         await message.answer(
-            parsed if isinstance(parsed, str) and parsed else texts.STAFF_USAGE_CLOSE
+            parsed if isinstance(parsed, str) and parsed else t("staff-usage-close")
         )
         return
     reason = " ".join(parsed.rest)[:REASON_LIMIT]
@@ -137,16 +137,16 @@ async def on_close(
     data = (await state.get_data()).get("close")
     # Only the confirmation of the closure on record: not an older /close's buttons.
     if not data or data.get("nonce") != callback_data.n:
-        await query.answer(texts.SESSION_ENDED_ALERT, show_alert=True)
+        await query.answer(t("session-ended-alert"), show_alert=True)
         return
     await state.clear()
     await query.answer()
     if not callback_data.ok:
-        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        await screens.show(query, screens.Screen(t("staff-kept")))
         return
     doctor = await session.get(Doctor, data["doctor"], options=[selectinload(Doctor.organization)])
     if doctor is None or not access.may_see(doctor.organization.code):
-        await screens.show(query, screens.Screen(texts.STAFF_NOTHING_FOUND))
+        await screens.show(query, screens.Screen(t("staff-nothing-found")))
         return
     now = clock.now()
     closed = await registry.close(
@@ -172,7 +172,7 @@ async def on_close(
         )
     await screens.show(
         query,
-        screens.Screen(texts.STAFF_CLOSED.format(count=closed.cancelled, notified=notified)),
+        screens.Screen(t("staff-closed", count=closed.cancelled, notified=notified)),
     )
 
 
@@ -186,7 +186,7 @@ async def cmd_reopen(
 ) -> None:
     parsed = await _period(session, (command.args or "").split(), access=access, clock=clock)
     if isinstance(parsed, str):
-        await message.answer(parsed or texts.STAFF_USAGE_REOPEN)
+        await message.answer(parsed or t("staff-usage-reopen"))
         return
     count = await registry.reopen(
         session,
@@ -197,7 +197,7 @@ async def cmd_reopen(
         horizon_days=settings.booking.horizon_days,
     )
     await message.answer(
-        texts.STAFF_REOPENED.format(count=count) if count else texts.STAFF_NOTHING_TO_REOPEN
+        t("staff-reopened", count=count) if count else t("staff-nothing-to-reopen")
     )
 
 

@@ -6,13 +6,13 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot import texts
+from bot.i18n import t
 from bot.services.staff.access import StaffAccess
 
 
 async def cmd_help(message: Message, access: StaffAccess) -> None:
-    admin = texts.STAFF_ADMIN_HELP if access.is_admin else ""
-    await message.answer(texts.STAFF_HELP.format(admin=admin))
+    admin = f"\n{t('staff-admin-help')}" if access.is_admin else ""
+    await message.answer(t("staff-help", admin=admin))
 
 
 def create_router() -> Router:

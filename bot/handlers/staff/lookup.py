@@ -11,8 +11,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.handlers.staff import render
+from bot.i18n import t
 from bot.keyboards import staff as kb
 from bot.services import audit
 from bot.services.clock import Clock
@@ -26,11 +26,11 @@ async def cmd_find(
     message: Message, command: CommandObject, session: AsyncSession, access: StaffAccess
 ) -> None:
     if not command.args:
-        await message.answer(texts.STAFF_USAGE_FIND)
+        await message.answer(t("staff-usage-find"))
         return
     found = await search.find_bookings(session, query=command.args, access=access)
     if not found:
-        await message.answer(texts.STAFF_NOTHING_FOUND)
+        await message.answer(t("staff-nothing-found"))
         return
     for booking in found:
         await message.answer(render.card(booking), reply_markup=kb.staff_card(booking))
@@ -65,7 +65,7 @@ async def _one_doctor(session: AsyncSession, *, query: str, access: StaffAccess)
     """The doctor meant, or why not one: none found, or several to choose from."""
     doctors = await search.find_doctors(session, query=query, access=access)
     if not doctors:
-        return texts.STAFF_NOTHING_FOUND
+        return t("staff-nothing-found")
     if len(doctors) > 1:
         return render.ambiguous(
             [f"{d.organization.code}:{d.code} ({d.short_name})" for d in doctors]
@@ -87,13 +87,13 @@ async def cmd_history(
     message: Message, command: CommandObject, session: AsyncSession, access: StaffAccess
 ) -> None:
     if not command.args:
-        await message.answer(texts.STAFF_USAGE_HISTORY)
+        await message.answer(t("staff-usage-history"))
         return
     ticket = command.args.split()[0].upper()
     found = await search.find_bookings(session, query=ticket, access=access)
     booking = next((b for b in found if b.ticket_number.upper() == ticket), None)
     if booking is None:
-        await message.answer(texts.STAFF_NOTHING_FOUND)
+        await message.answer(t("staff-nothing-found"))
         return
     entries = await audit.history(session, booking_id=booking.id)
     await message.answer(render.history(booking, entries))

@@ -10,14 +10,15 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.config import Settings
 from bot.handlers.staff import render
+from bot.i18n import t
 from bot.services.clock import Clock
 from bot.services.staff.access import (
     MAX_ORGANIZATION_CODES,
     StaffAccess,
     StaffError,
+    StaffErrorValue,
     add_member,
     members,
     remove_member,
@@ -35,7 +36,7 @@ async def cmd_staff(
     clock: Clock,
 ) -> None:
     if not access.is_admin:
-        await message.answer(texts.STAFF_HELP.format(admin=""))
+        await message.answer(t("staff-help", admin=""))
         return
     words = (command.args or "").split()
     if not words:
@@ -43,16 +44,15 @@ async def cmd_staff(
         await message.answer(render.members(listed, settings.staff.admins))
         return
     if words[0] not in ("add", "remove") or len(words) < 2:
-        await message.answer(texts.STAFF_USAGE_STAFF)
+        await message.answer(t("staff-usage-staff"))
         return
     member_id = parse_user_id(words[1])
     if member_id is None:
-        await message.answer(texts.STAFF_BAD_USER_ID.format(limit=USER_ID_LIMIT - 1))
+        await message.answer(t("staff-bad-user-id", limit=USER_ID_LIMIT - 1))
         return
     if words[0] == "remove":
         removed = await remove_member(session, telegram_user_id=member_id)
-        template = texts.STAFF_REMOVED if removed else texts.STAFF_NOT_MEMBER
-        await message.answer(template.format(id=member_id))
+        await message.answer(t("staff-removed" if removed else "staff-not-member", id=member_id))
         return
     answer = await _add(
         session, member_id, typed_codes=words[2:], added_by=access.telegram_user_id, now=clock.now()
@@ -71,7 +71,7 @@ async def _add(
     """Add a registrar, or change the organizations of one; the answer for the admin."""
     codes = list(dict.fromkeys(typed_codes))  # a code typed twice counts once
     if len(codes) > MAX_ORGANIZATION_CODES:
-        return texts.STAFF_TOO_MANY_CODES.format(limit=MAX_ORGANIZATION_CODES)
+        return t("staff-too-many-codes", limit=MAX_ORGANIZATION_CODES)
     try:
         await add_member(
             session,
@@ -81,8 +81,23 @@ async def _add(
             now=now,
         )
     except StaffError as error:
-        return esc(str(error))
+        return _error_text(error)
     return render.member_added(member_id, codes)
+
+
+def _error_value(value: StaffErrorValue) -> str:
+    # A list of what was typed reads «a, b, c»; a yes/no picks a variant of the text.
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ", ".join(esc(item) for item in value)
+    return esc(str(value))
+
+
+def _error_text(error: StaffError) -> str:
+    """Why the command failed, in the staff member's language (staff_errors.ftl)."""
+    values = {name: _error_value(value) for name, value in error.params.items()}
+    return t(f"staff-error-{error.code}", **values)
 
 
 def create_router() -> Router:

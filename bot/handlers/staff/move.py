@@ -14,6 +14,7 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.moves import start_move
+from bot.i18n import t
 from bot.keyboards.callbacks import StaffMove
 from bot.services.clock import Clock
 from bot.services.dates import local_when
@@ -38,7 +39,7 @@ async def on_move(
 ) -> None:
     booking = await booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
-        await query.answer(texts.REFUSALS["not_found"], show_alert=True)
+        await query.answer(t("refusal-not-found"), show_alert=True)
         return
     await query.answer()
     if not callback_data.sl:
@@ -55,7 +56,7 @@ async def on_move(
         )
         return
     if not callback_data.ok:
-        await screens.show(query, screens.Screen(texts.STAFF_KEPT))
+        await screens.show(query, screens.Screen(t("staff-kept")))
         return
     assert query.bot is not None
     answer = await _move(
@@ -98,10 +99,11 @@ async def _move(
         bot, session, outcome.owed, acting_chat=access.telegram_user_id, now=now, limiter=limiter
     )
     visit = outcome.visit
-    return texts.STAFF_MOVED.format(
+    return t(
+        "staff-moved",
         ticket=esc(visit.ticket_number),
         when=local_when(visit.starts_at, visit.timezone),
-        notified=texts.STAFF_NOTIFIED if notified else texts.STAFF_NOT_NOTIFIED,
+        notified=t("staff-notified") if notified else t("staff-not-notified"),
     )
 
 

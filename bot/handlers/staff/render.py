@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot import texts
+from bot.i18n import MissingText, t
 from bot.services.dates import local_when, long_day
 from bot.services.identity import mask
 from bot.services.slots import local_day_bounds
@@ -27,10 +27,11 @@ _AMBIGUOUS_SHOWN: Final = 10
 
 def card(booking: Booking) -> str:
     org = booking.service.organization
-    return texts.STAFF_CARD.format(
+    return t(
+        "staff-card",
         ticket=esc(booking.ticket_number),
-        status=texts.STATUS_NAMES.get(booking.status.value, booking.status.value),
-        confirmed=texts.STAFF_CARD_CONFIRMED if booking.confirmed_at else "",
+        status=t(f"status-{booking.status.value}"),
+        confirmed=t("staff-card-confirmed") if booking.confirmed_at else "",
         when=local_when(booking.slot.starts_at, org.timezone),
         org=esc(org.short_name),
         doctor=esc(booking.slot.doctor.full_name),
@@ -54,26 +55,27 @@ def fit_lines(lines: Sequence[str]) -> str:
             break
         kept.append(line)
     if len(kept) < len(lines):
-        kept.append(texts.STAFF_LINES_LEFT_OUT.format(count=len(lines) - len(kept)))
+        kept.append(t("staff-lines-left-out", count=len(lines) - len(kept)))
     return "\n".join(kept)
 
 
 def ambiguous(names: Sequence[str]) -> str:
     shown = ", ".join(names[:_AMBIGUOUS_SHOWN])
     more = ", …" if len(names) > _AMBIGUOUS_SHOWN else ""
-    return texts.STAFF_DOCTOR_AMBIGUOUS.format(codes=esc(shown) + more)
+    return t("staff-doctor-ambiguous", codes=esc(shown) + more)
 
 
 def date_refusal(bad: BadDate, window: DateWindow) -> str:
     if bad.problem is DateProblem.NO_SUCH_DATE:
-        return texts.STAFF_NO_SUCH_DATE.format(date=esc(bad.typed))
+        return t("staff-no-such-date", date=esc(bad.typed))
     if bad.problem is DateProblem.OUT_OF_RANGE:
-        return texts.STAFF_DATE_OUT_OF_RANGE.format(
+        return t(
+            "staff-date-out-of-range",
             date=esc(bad.typed),
             earliest=f"{window.earliest:%d.%m.%Y}",
             latest=f"{window.latest:%d.%m.%Y}",
         )
-    return texts.STAFF_BAD_DATE
+    return t("staff-bad-date")
 
 
 def doctors_to_choose(doctors: Sequence[Doctor]) -> str:
@@ -84,24 +86,27 @@ def doctors_to_choose(doctors: Sequence[Doctor]) -> str:
             for d in doctors
         ]
     )
-    return f"{texts.STAFF_USAGE_DAY}\n\n{lines}"
+    return f"{t('staff-usage-day')}\n\n{lines}"
 
 
 def _day_line(row: DaySlot, tz: ZoneInfo) -> str:
     if row.booking:
-        what = texts.STAFF_DAY_BOOKED.format(
-            patient=esc(row.booking.patient.full_name), ticket=esc(row.booking.ticket_number)
+        what = t(
+            "staff-day-booked",
+            patient=esc(row.booking.patient.full_name),
+            ticket=esc(row.booking.ticket_number),
         )
     else:
-        what = texts.STAFF_DAY_FREE if row.slot.is_open else texts.STAFF_DAY_CLOSED
+        what = t("staff-day-free") if row.slot.is_open else t("staff-day-closed")
     return f"{row.slot.starts_at.astimezone(tz):%H:%M} — {what}"
 
 
 def doctor_day(doctor: Doctor, day: date, rows: Sequence[DaySlot]) -> str:
     if not rows:
-        return texts.STAFF_DAY_EMPTY.format(doctor=esc(doctor.full_name), day=long_day(day))
+        return t("staff-day-empty", doctor=esc(doctor.full_name), day=long_day(day))
     tz = ZoneInfo(doctor.organization.timezone)
-    return texts.STAFF_DAY.format(
+    return t(
+        "staff-day",
         doctor=esc(doctor.full_name),
         position=esc(doctor.position),
         day=long_day(day),
@@ -125,18 +130,18 @@ def _time_change(entry: AuditEntry, tz: ZoneInfo) -> str:
 
 def _history_line(entry: AuditEntry, tz: ZoneInfo) -> str:
     when = entry.at.astimezone(tz)
-    who = texts.ACTOR_NAMES.get(entry.actor, entry.actor)
+    who = _named("actor", entry.actor)
     if entry.actor_telegram_id:
         who = f"{who} {entry.actor_telegram_id}"
     reason = f" ({esc(entry.reason)})" if entry.reason else ""
-    action = texts.ACTION_NAMES.get(entry.action, entry.action)
+    action = _named("action", entry.action)
     return f"{when:%d.%m.%Y %H:%M} — {action}{_time_change(entry, tz)}, {who}{reason}"
 
 
 def history(booking: Booking, entries: Sequence[AuditEntry]) -> str:
     tz = ZoneInfo(booking.service.organization.timezone)
     lines = [_history_line(entry, tz) for entry in entries]
-    return texts.STAFF_HISTORY.format(ticket=esc(booking.ticket_number), lines=fit_lines(lines))
+    return t("staff-history", ticket=esc(booking.ticket_number), lines=fit_lines(lines))
 
 
 def _member_line(member: StaffMember) -> str:
@@ -147,12 +152,13 @@ def _member_line(member: StaffMember) -> str:
 def members(listed: Sequence[StaffMember], admins: Sequence[int]) -> str:
     lines = fit_lines([_member_line(m) for m in listed])
     shown_admins = ", ".join(str(a) for a in admins) or "—"
-    return texts.STAFF_LIST.format(admins=shown_admins, members=lines or "—")
+    return t("staff-list", admins=shown_admins, members=lines or "—")
 
 
 def member_added(member_id: int, codes: Sequence[str]) -> str:
-    scope = texts.STAFF_ADDED_SCOPE.format(codes=esc(", ".join(codes))) if codes else ""
-    return texts.STAFF_ADDED.format(id=member_id, scope=scope)
+    if not codes:
+        return t("staff-added", id=member_id)
+    return t("staff-added-scoped", id=member_id, codes=esc(", ".join(codes)))
 
 
 def close_question(
@@ -162,10 +168,19 @@ def close_question(
     tz = ZoneInfo(doctor.organization.timezone)
     start, end = since.astimezone(tz), until.astimezone(tz)
     whole_day = (since, until) == local_day_bounds(start.date(), tz)
-    hours = texts.STAFF_CLOSE_WHOLE_DAY if whole_day else f"{start:%H:%M}–{end:%H:%M}"
-    return texts.STAFF_CONFIRM_CLOSE.format(
+    hours = t("staff-close-whole-day") if whole_day else f"{start:%H:%M}–{end:%H:%M}"
+    return t(
+        "staff-confirm-close",
         doctor=esc(doctor.full_name),
         when=f"{long_day(start.date())}, {hours}",
         reason=esc(reason),
         count=count,
     )
+
+
+def _named(kind: str, value: str) -> str:
+    """An audit actor or action by name; an unknown one (a newer bot wrote it) as stored."""
+    try:
+        return t(f"{kind}-{value}")
+    except MissingText:
+        return value

@@ -17,6 +17,7 @@ from bot.services.identity import (
     normalize_oms,
     parse_birth_date,
 )
+from bot.services.identity_texts import render
 from bot.services.importing.rendering import IssueCollector, Loc, redact
 from bot.services.importing.schema import DocumentIn, DocumentPlan, PatientIn, PatientPlan, list_at
 
@@ -78,7 +79,7 @@ def _check_oms(
     try:
         oms = normalize_oms(typed)
     except IdentityFormatError as exc:
-        issues.add(loc, redact(exc.message, raw=typed))
+        issues.add(loc, redact(render(exc, locale="ru"), raw=typed))
         return None
     if oms in oms_seen:
         first = issues.where(("patients", oms_seen[oms]))
@@ -97,7 +98,7 @@ def _check_birth_date(issues: IssueCollector, *, typed: Any, loc: Loc, today: da
     try:
         return parse_birth_date(typed, today=today)
     except IdentityFormatError as exc:
-        issues.add((*loc, "birth_date"), redact(exc.message, raw=typed))
+        issues.add((*loc, "birth_date"), redact(render(exc, locale="ru"), raw=typed))
         return None
 
 
@@ -129,6 +130,6 @@ def _check_document(issues: IssueCollector, *, raw_document: Any, loc: Loc) -> _
     try:
         number = normalize_document(document.kind, document.number)
     except IdentityFormatError as exc:
-        issues.add((*loc, "number"), redact(exc.message, raw=document.number))
+        issues.add((*loc, "number"), redact(render(exc, locale="ru"), raw=document.number))
         return None
     return document.kind, number

@@ -38,8 +38,18 @@ async def access_of(
     return StaffAccess(telegram_user_id, member.role, tuple(member.organization_codes or ()))
 
 
+StaffErrorValue = str | int | bool | tuple[str, ...]
+
+
 class StaffError(ValueError):
-    """A staff command that cannot be carried out; the message is for the staff member."""
+    """A staff command that cannot be carried out: a code and its values, which the handler
+    renders for the staff member in their language (catalogue key `staff-error-<code>`, in
+    bot/locales/<language>/staff_errors.ftl). The values are as typed: escape them to show."""
+
+    def __init__(self, code: str, /, **params: StaffErrorValue) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params: dict[str, StaffErrorValue] = params
 
 
 # A registrar works at one or a few polyclinics; one with no codes sees them all. The bound keeps
@@ -50,12 +60,12 @@ _CODES_SHOWN: Final = 3
 _CODE_SHOWN_LENGTH: Final = 20
 
 
-def _few_codes(codes: Sequence[str]) -> str:
-    shown = [
+def _unknown_organizations(codes: Sequence[str]) -> StaffError:
+    shown = tuple(
         code if len(code) <= _CODE_SHOWN_LENGTH else f"{code[:_CODE_SHOWN_LENGTH]}…"
         for code in codes[:_CODES_SHOWN]
-    ]
-    return ", ".join(shown) + (" и другие" if len(codes) > _CODES_SHOWN else "")
+    )
+    return StaffError("unknown-organizations", codes=shown, more=len(codes) > _CODES_SHOWN)
 
 
 async def add_member(
@@ -69,7 +79,7 @@ async def add_member(
     known = set(await session.scalars(select(Organization.code)))
     unknown = [code for code in organization_codes if code not in known]
     if unknown:
-        raise StaffError(f"нет организаций с кодами: {_few_codes(unknown)}")
+        raise _unknown_organizations(unknown)
     member = await session.get(StaffMember, telegram_user_id)
     if member is None:
         member = StaffMember(telegram_user_id=telegram_user_id, role=StaffRole.REGISTRAR)
