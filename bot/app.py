@@ -20,6 +20,7 @@ from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
 from bot.handlers import (
     booking,
+    consent,
     errors,
     fallback,
     identify,
@@ -117,6 +118,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         offers.create_router(),
         identify.create_router(),
         booking.create_router(),
+        consent.create_router(),
         fallback.create_router(),
     )
     return dp

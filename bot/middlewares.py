@@ -24,7 +24,11 @@ ID_COMMANDS = ("/staff ", "/staff@")
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One AsyncSession per update; handlers commit what they change."""
+    """One AsyncSession per update, shared by everything the update's handler calls.
+
+    Handlers never commit: a use case (bot/usecases/) commits its change, or rolls it back
+    into a refusal; what is left open at the end (reads) is closed with the session.
+    """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory

@@ -455,7 +455,7 @@ async def test_the_sandbox_command_serves_the_page_without_a_token(tmp_path: Pat
                 assert "<html" in (await response.text()).lower()
             async with http.get("/api/state") as response:
                 state = await response.json()
-                assert len(state["users"]) == 3
+                assert len(state["users"]) == 4
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), timeout=15) == 0
         # Its own database, beside the real bot's default one.

@@ -79,36 +79,64 @@ async def book_chosen(
         now=now,
         rules=settings.rules,
     )
-    match outcome:
-        case SlotTaken():
-            await show_times_again(
-                target,
-                state=state,
-                session=session,
-                current=current,
-                now=now,
-                settings=settings,
-                notice=t("slot-taken-meanwhile"),
-            )
-        case OverLimit() | Refused():
-            await state.set_state(BookingFlow.browsing)
-            await write_dialogue(state, current.without_identity().but(slot=None))
-            await screens.show(target, screens.Screen(texts.refusal(outcome), kb.start_only()))
-        case Changed(visit=visit):
-            # Nothing typed survives the booking: the dialogue is over.
-            await state.clear()
-            remembered = await is_remembered(
-                session, telegram_user_id=account.user_id, patient_id=visit.patient_id
-            )
-            text = t("booked", details=texts.ticket_details(visit))
-            markup = None if remembered else kb.remember(visit.booking_id)
-            await screens.show(target, screens.Screen(text, markup))
-            assert target.bot is not None
-            await deliver(
-                target.bot,
-                session,
-                outcome.owed,
-                acting_chat=account.chat_id,
-                now=now,
-                limiter=limiter,
-            )
+    if isinstance(outcome, Changed):
+        # Nothing typed survives the booking: the dialogue is over.
+        await state.clear()
+        await _show_booked(
+            target, outcome, session=session, account=account, now=now, limiter=limiter
+        )
+        return
+    await _not_booked(
+        target, outcome, state=state, session=session, current=current, now=now, settings=settings
+    )
+
+
+async def _not_booked(
+    target: CallbackQuery | Message,
+    outcome: OverLimit | Refused | SlotTaken,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """A taken time: the day's other times; a refusal: why, with the way to start again."""
+    if isinstance(outcome, SlotTaken):
+        await show_times_again(
+            target,
+            state=state,
+            session=session,
+            current=current,
+            now=now,
+            settings=settings,
+            notice=t("slot-taken-meanwhile"),
+        )
+        return
+    await state.set_state(BookingFlow.browsing)
+    await write_dialogue(state, current.without_identity().but(slot=None))
+    await screens.show(target, screens.Screen(texts.refusal(outcome), kb.start_only()))
+
+
+async def _show_booked(
+    target: CallbackQuery | Message,
+    outcome: Changed,
+    *,
+    session: AsyncSession,
+    account: Account,
+    now: datetime,
+    limiter: RateLimiter,
+) -> None:
+    """The booking on screen (offering to remember a patient not remembered yet), then what
+    it owes (the ticket)."""
+    visit = outcome.visit
+    remembered = await is_remembered(
+        session, telegram_user_id=account.user_id, patient_id=visit.patient_id
+    )
+    text = t("booked", details=texts.ticket_details(visit))
+    markup = None if remembered else kb.remember(visit.booking_id)
+    await screens.show(target, screens.Screen(text, markup))
+    assert target.bot is not None
+    await deliver(
+        target.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
+    )

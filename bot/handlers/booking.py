@@ -1,8 +1,10 @@
-"""Choosing organization → service → doctor → day → time, and the consent."""
+"""Choosing organization → service → doctor → day → time, and a remembered patient to book
+for; the consent in between is handlers/consent.py."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -16,14 +18,13 @@ from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.filters import InSession
 from bot.handlers import screens
 from bot.handlers.booked import book_chosen
+from bot.handlers.consent import ask_consent_or_go_on
 from bot.handlers.identify import ask_identity
 from bot.handlers.moves import move_to_slot
-from bot.handlers.start import begin
 from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import (
     ClosedDay,
-    ConsentAnswer,
     DayPick,
     DoctorPick,
     OrgList,
@@ -34,11 +35,9 @@ from bot.keyboards.callbacks import (
     SlotPick,
     TakenSlot,
 )
-from bot.services import catalog
-from bot.services.accounts import is_remembered, remembered_patients
+from bot.services.accounts import is_remembered
 from bot.services.booking import is_slot_bookable
 from bot.services.clock import Clock
-from bot.services.consent import has_consent, record_consent
 from bot.states import BookingFlow
 
 
@@ -171,23 +170,63 @@ async def pick_slot(
     now = clock.now()
     if not dialogue.has_choice or dialogue.svc != callback_data.svc:
         return await _unavailable(query)
-    if not await is_slot_bookable(
-        session,
-        slot_id=callback_data.slot,
-        service_id=callback_data.svc,
-        doctor_id=dialogue.doc,
-        now=now,
+    if not await _still_bookable(
+        query, pick=callback_data, session=session, dialogue=dialogue, now=now, settings=settings
     ):
-        await query.answer(t("time-taken"), show_alert=True)
-        await screens.show_if(
-            query,
-            await screens.times(
-                session, sid=dialogue.sid, pick=dialogue.day_pick(), now=now, settings=settings
-            ),
-        )
         return
     current = await _browse(state, dialogue, slot=callback_data.slot)
     await query.answer()
+    await _move_or_book(
+        query,
+        state=state,
+        session=session,
+        current=current,
+        clock=clock,
+        settings=settings,
+        limiter=limiter,
+    )
+
+
+async def _still_bookable(
+    query: CallbackQuery,
+    *,
+    pick: SlotPick,
+    session: AsyncSession,
+    dialogue: Dialogue,
+    now: datetime,
+    settings: Settings,
+) -> bool:
+    """Whether the pressed time may still be booked; if not, the day's times as they are now."""
+    if await is_slot_bookable(
+        session,
+        slot_id=pick.slot,
+        service_id=pick.svc,
+        doctor_id=dialogue.doc,
+        now=now,
+    ):
+        return True
+    await query.answer(t("time-taken"), show_alert=True)
+    await screens.show_if(
+        query,
+        await screens.times(
+            session, sid=dialogue.sid, pick=dialogue.day_pick(), now=now, settings=settings
+        ),
+    )
+    return False
+
+
+async def _move_or_book(
+    query: CallbackQuery,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> None:
+    """A move goes on to the move (the registry's to its confirmation); a booking to the
+    consent."""
     if current.mode in (Mode.MOVE, Mode.STAFF_MOVE):
         await move_to_slot(
             query,
@@ -205,7 +244,7 @@ async def pick_slot(
         # «Забыть» was pressed since: that patient no longer books without the prompts.
         current = current.but(patient=None, remembered=False)
         await write_dialogue(state, current)
-    await _ask_consent_or_go_on(
+    await ask_consent_or_go_on(
         query,
         state=state,
         session=session,
@@ -213,138 +252,6 @@ async def pick_slot(
         clock=clock,
         settings=settings,
         limiter=limiter,
-    )
-
-
-async def _ask_consent_or_go_on(
-    query: CallbackQuery,
-    *,
-    state: FSMContext,
-    session: AsyncSession,
-    current: Dialogue,
-    clock: Clock,
-    settings: Settings,
-    limiter: RateLimiter,
-) -> None:
-    """Each organization is its own operator of personal data: its own consent is asked,
-    also for a patient identified earlier in this dialogue at another organization."""
-    slot_id, service_id = current.choice
-    service = await catalog.get_service(session, service_id)
-    if service is None:
-        return await _unavailable(query)
-    if await has_consent(
-        session,
-        telegram_user_id=query.from_user.id,
-        organization_id=service.organization_id,
-        version=settings.consent.version,
-    ):
-        await _after_consent(
-            query,
-            state=state,
-            session=session,
-            current=current,
-            clock=clock,
-            settings=settings,
-            limiter=limiter,
-        )
-        return
-    await state.set_state(BookingFlow.consent)
-    summary = await screens.choice_summary(session, slot_id=slot_id, service_id=service_id)
-    await screens.show(
-        query,
-        screens.consent(
-            sid=current.sid,
-            settings=settings,
-            back=current.day_pick().pack(),
-            operator=service.organization,
-            summary=summary,
-        ),
-    )
-
-
-async def _after_consent(
-    query: CallbackQuery,
-    *,
-    state: FSMContext,
-    session: AsyncSession,
-    current: Dialogue,
-    clock: Clock,
-    settings: Settings,
-    limiter: RateLimiter,
-) -> None:
-    if current.mode is Mode.ADD_PATIENT:
-        await ask_identity(query, state=state, session=session, current=current, step=1)
-    elif current.patient is not None:
-        # Identified earlier in this dialogue (the first choice was taken meanwhile).
-        await book_chosen(
-            query,
-            state=state,
-            session=session,
-            current=current,
-            clock=clock,
-            settings=settings,
-            limiter=limiter,
-        )
-    else:
-        await _who_is_patient(query, state=state, session=session, current=current)
-
-
-async def answer_consent(
-    query: CallbackQuery,
-    callback_data: ConsentAnswer,
-    state: FSMContext,
-    session: AsyncSession,
-    dialogue: Dialogue,
-    clock: Clock,
-    settings: Settings,
-    limiter: RateLimiter,
-) -> None:
-    if not callback_data.ok:
-        await query.answer(t("consent-declined-short"))
-        await begin(query, state=state, session=session, notice=t("consent-declined"))
-        return
-    organization_id = None
-    if dialogue.mode is not Mode.ADD_PATIENT:
-        service = await catalog.get_service(session, dialogue.svc) if dialogue.svc else None
-        if service is None or dialogue.slot is None:
-            return await _unavailable(query)
-        organization_id = service.organization_id
-    await record_consent(
-        session,
-        telegram_user_id=query.from_user.id,
-        organization_id=organization_id,
-        version=settings.consent.version,
-        now=clock.now(),
-    )
-    await query.answer()
-    await _after_consent(
-        query,
-        state=state,
-        session=session,
-        current=dialogue,
-        clock=clock,
-        settings=settings,
-        limiter=limiter,
-    )
-
-
-async def _who_is_patient(
-    query: CallbackQuery, *, state: FSMContext, session: AsyncSession, current: Dialogue
-) -> None:
-    """A remembered patient books without the three prompts; anyone else goes through them."""
-    patients = await remembered_patients(session, telegram_user_id=query.from_user.id)
-    if not patients:
-        await ask_identity(query, state=state, session=session, current=current, step=1)
-        return
-    slot_id, service_id = current.choice
-    summary = await screens.choice_summary(session, slot_id=slot_id, service_id=service_id)
-    await state.set_state(BookingFlow.browsing)
-    await screens.show(
-        query,
-        screens.Screen(
-            t("who-is-patient", summary=summary or ""),
-            kb.who_is_patient(current.sid, patients, back=current.day_pick().pack()),
-        ),
     )
 
 
@@ -382,10 +289,6 @@ async def pick_patient(
     )
 
 
-async def dialogue_write(state: FSMContext, current: Dialogue) -> None:
-    await write_dialogue(state, current)
-
-
 ROUTES: tuple[tuple[Callable[..., Awaitable[None]], type[CallbackData]], ...] = (
     (list_organizations, OrgList),
     (pick_organization, OrgPick),
@@ -405,7 +308,4 @@ def create_router() -> Router:
     router.callback_query.filter(F.message)
     for handler, data in ROUTES:
         router.callback_query.register(handler, data.filter(), InSession())
-    router.callback_query.register(
-        answer_consent, ConsentAnswer.filter(), InSession(), BookingFlow.consent
-    )
     return router

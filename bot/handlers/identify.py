@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -23,7 +24,7 @@ from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
 from bot.services.accounts import remember_patient
-from bot.services.attempts import identify
+from bot.services.attempts import Identification, identify
 from bot.services.clock import Clock
 from bot.services.identity import (
     IdentityFormatError,
@@ -264,6 +265,34 @@ async def typed_birth_date(
     )
     if earlier is None:
         return
+    await _look_up(
+        message,
+        state=state,
+        session=session,
+        current=current,
+        earlier=earlier,
+        birth_date=birth_date,
+        now=now,
+        clock=clock,
+        settings=settings,
+        limiter=limiter,
+    )
+
+
+async def _look_up(
+    message: Message,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    earlier: dict[str, str],
+    birth_date: date,
+    now: datetime,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> None:
+    """The registry lookup with the three values, then what its result leads to."""
     result = await identify(
         session,
         telegram_user_id=message.chat.id,
@@ -277,6 +306,30 @@ async def typed_birth_date(
     # Nothing typed survives the lookup, whatever its result.
     current = current.without_identity()
     await state.set_state(BookingFlow.browsing)
+    await _after_lookup(
+        message,
+        result=result,
+        state=state,
+        session=session,
+        current=current,
+        clock=clock,
+        settings=settings,
+        limiter=limiter,
+    )
+
+
+async def _after_lookup(
+    message: Message,
+    *,
+    result: Identification,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+) -> None:
+    """Not found: why; found while adding a patient: remembered; found for a time: booked."""
     if result.patient_id is None:
         await _not_identified(message, state=state, current=current, locked_out=result.locked_out)
     elif current.mode is Mode.ADD_PATIENT:

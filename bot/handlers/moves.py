@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,15 +81,8 @@ async def move_to_slot(
     if current.booking is None or current.from_slot is None:
         raise ValueError("a move dialogue without its booking")
     if current.mode is Mode.STAFF_MOVE:
-        await state.clear()
-        summary = await screens.choice_summary(
-            session, slot_id=new_slot, service_id=current.svc or 0
-        )
-        text = t(
-            "staff-confirm-move", ticket=texts.esc(current.ticket or ""), summary=summary or ""
-        )
-        await screens.show(
-            query, screens.Screen(text, staff_move_confirm(current.booking, new_slot))
+        await _ask_staff_confirmation(
+            query, state=state, session=session, current=current, booking_id=current.booking
         )
         return
     now = clock.now()
@@ -100,30 +95,69 @@ async def move_to_slot(
         now=now,
         rules=settings.rules,
     )
-    match outcome:
-        case SlotTaken():
-            await show_times_again(
-                query,
-                state=state,
-                session=session,
-                current=current,
-                now=now,
-                settings=settings,
-                notice=t("slot-taken-meanwhile"),
-            )
-        case OverLimit() | Refused():
-            await state.clear()
-            await screens.show(query, screens.Screen(texts.refusal(outcome), kb.start_only()))
-        case Changed(visit=visit):
-            await state.clear()
-            text = t("moved", details=texts.ticket_details(visit))
-            await screens.show(query, screens.Screen(text))
-            assert query.bot is not None
-            await deliver(
-                query.bot,
-                session,
-                outcome.owed,
-                acting_chat=query.from_user.id,
-                now=now,
-                limiter=limiter,
-            )
+    if isinstance(outcome, Changed):
+        await state.clear()
+        await _show_moved(query, outcome, session=session, now=now, limiter=limiter)
+        return
+    await _not_moved(
+        query, outcome, state=state, session=session, current=current, now=now, settings=settings
+    )
+
+
+async def _ask_staff_confirmation(
+    query: CallbackQuery,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    booking_id: int,
+) -> None:
+    """The registry's move is made only after this question (handlers/staff/move.py)."""
+    new_slot, _ = current.choice
+    await state.clear()
+    summary = await screens.choice_summary(session, slot_id=new_slot, service_id=current.svc or 0)
+    text = t("staff-confirm-move", ticket=texts.esc(current.ticket or ""), summary=summary or "")
+    await screens.show(query, screens.Screen(text, staff_move_confirm(booking_id, new_slot)))
+
+
+async def _not_moved(
+    query: CallbackQuery,
+    outcome: OverLimit | Refused | SlotTaken,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    current: Dialogue,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """A taken time: the day's other times; a refusal: why, and the booking stays as it was."""
+    if isinstance(outcome, SlotTaken):
+        await show_times_again(
+            query,
+            state=state,
+            session=session,
+            current=current,
+            now=now,
+            settings=settings,
+            notice=t("slot-taken-meanwhile"),
+        )
+        return
+    await state.clear()
+    await screens.show(query, screens.Screen(texts.refusal(outcome), kb.start_only()))
+
+
+async def _show_moved(
+    query: CallbackQuery,
+    outcome: Changed,
+    *,
+    session: AsyncSession,
+    now: datetime,
+    limiter: RateLimiter,
+) -> None:
+    """The new ticket on screen, then what the move owes (ticket, calendar file, notices)."""
+    text = t("moved", details=texts.ticket_details(outcome.visit))
+    await screens.show(query, screens.Screen(text))
+    assert query.bot is not None
+    await deliver(
+        query.bot, session, outcome.owed, acting_chat=query.from_user.id, now=now, limiter=limiter
+    )

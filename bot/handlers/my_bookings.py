@@ -3,6 +3,8 @@ and cancel."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -27,7 +29,7 @@ from bot.services.dates import local_when
 from bot.services.visits import VisitRecord
 from bot.texts import esc
 from bot.usecases import patient, queries
-from bot.usecases.outcomes import Changed, Outcome
+from bot.usecases.outcomes import Account, Changed, Outcome, Rules
 
 BOOKINGS_PER_PAGE = 5
 # Names in the list are cut to keep a page far below Telegram's 4096 characters; the card
@@ -100,49 +102,24 @@ async def on_booking(
     limiter: RateLimiter,
 ) -> None:
     now, account, action = clock.now(), account_of(query), callback_data.a
-    booking_id, slot_id, rules = callback_data.b, callback_data.sl, settings.rules
-    outcome: Outcome
-    if action == "xy":
-        outcome = await patient.cancel(
-            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now, rules=rules
-        )
-    else:
-        outcome = await queries.changeable(
-            session,
-            booking_id=booking_id,
-            slot_id=slot_id,
-            account=account,
-            now=now,
-            rules=rules,
-            changing=action in CHANGES,
-        )
+    outcome = await _cancel_or_check(
+        session, pressed=callback_data, account=account, now=now, rules=settings.rules
+    )
     if not isinstance(outcome, Changed):
         await query.answer(texts.refusal(outcome), show_alert=True)
         return
     await query.answer()
     visit, bot = outcome.visit, query.bot
     assert bot is not None
-    details = texts.ticket_details(visit)
     match action:
-        case "show":
-            await screens.show(
-                query,
-                screens.Screen(t("booking-card", details=details), kb.booking_card(visit)),
-            )
+        case "show" | "x":
+            await screens.show(query, _screen(action, visit))
         case "pdf":
             await send_ticket(bot, account.chat_id, visit, issued_at=now)
         case "ics":
             await send_calendar(bot, account.chat_id, visit, now=now)
-        case "x":
-            await screens.show(
-                query,
-                screens.Screen(t("ask-cancel", details=details), kb.confirm_cancel(visit)),
-            )
         case "xy":
-            await screens.show(
-                query,
-                screens.Screen(t("cancelled", details=details), booking_kb.start_only()),
-            )
+            await screens.show(query, _screen(action, visit))
             await deliver(
                 bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
             )
@@ -150,6 +127,36 @@ async def on_booking(
             await start_move(
                 query, state=state, session=session, visit=visit, clock=clock, settings=settings
             )
+
+
+async def _cancel_or_check(
+    session: AsyncSession, *, pressed: MyBooking, account: Account, now: datetime, rules: Rules
+) -> Outcome:
+    """The confirmed cancel (`xy`) cancels; any other button only checks that the booking is
+    still the account's, and for a change (CHANGES) that it is not past the cut-off."""
+    if pressed.a == "xy":
+        return await patient.cancel(
+            session, booking_id=pressed.b, slot_id=pressed.sl, account=account, now=now, rules=rules
+        )
+    return await queries.changeable(
+        session,
+        booking_id=pressed.b,
+        slot_id=pressed.sl,
+        account=account,
+        now=now,
+        rules=rules,
+        changing=pressed.a in CHANGES,
+    )
+
+
+def _screen(action: str, visit: VisitRecord) -> screens.Screen:
+    """The booking's message after `show` (its card), `x` (the question) or `xy` (cancelled)."""
+    details = texts.ticket_details(visit)
+    if action == "show":
+        return screens.Screen(t("booking-card", details=details), kb.booking_card(visit))
+    if action == "x":
+        return screens.Screen(t("ask-cancel", details=details), kb.confirm_cancel(visit))
+    return screens.Screen(t("cancelled", details=details), booking_kb.start_only())
 
 
 def create_router() -> Router:

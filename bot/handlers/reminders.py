@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from datetime import datetime
+
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +21,9 @@ from bot.keyboards import booking as kb
 from bot.keyboards import reminders as reminder_kb
 from bot.keyboards.callbacks import ReminderAction
 from bot.services.clock import Clock
+from bot.services.visits import VisitRecord
 from bot.usecases import patient, queries
-from bot.usecases.outcomes import Changed, OverLimit, Refused, SlotTaken
+from bot.usecases.outcomes import Account, Changed, Outcome, OverLimit, Refused, Rules, SlotTaken
 
 
 async def on_reminder_action(
@@ -33,33 +36,14 @@ async def on_reminder_action(
     limiter: RateLimiter,
 ) -> None:
     now, account = clock.now(), account_of(query)
-    booking_id, slot_id, action = callback_data.b, callback_data.sl, callback_data.a
+    action = callback_data.a
     if action == "xn":
         await query.answer()
         await screens.show(query, screens.Screen(t("kept"), kb.start_only()))
         return
-    if action == "ok":
-        outcome = await patient.confirm(
-            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now
-        )
-    elif action == "xy":
-        outcome = await patient.cancel(
-            session,
-            booking_id=booking_id,
-            slot_id=slot_id,
-            account=account,
-            now=now,
-            rules=settings.rules,
-        )
-    else:  # "x" asks first, "mv" opens the days: only for a booking that may still change
-        outcome = await queries.changeable(
-            session,
-            booking_id=booking_id,
-            slot_id=slot_id,
-            account=account,
-            now=now,
-            rules=settings.rules,
-        )
+    outcome = await _apply(
+        session, pressed=callback_data, account=account, now=now, rules=settings.rules
+    )
     if isinstance(outcome, Refused | OverLimit | SlotTaken):
         await _refused(query, outcome, action=action)
         return
@@ -68,11 +52,7 @@ async def on_reminder_action(
     assert query.bot is not None
     visit = outcome.visit
     if action == "x":
-        await query.bot.send_message(
-            account.chat_id,
-            t("ask-cancel", details=texts.ticket_details(visit)),
-            reply_markup=reminder_kb.confirm_cancel(booking_id=booking_id, slot_id=slot_id),
-        )
+        await _ask_cancel(query.bot, visit, chat_id=account.chat_id, pressed=callback_data)
     elif action == "xy":
         text = t("cancelled", details=texts.ticket_details(visit))
         await screens.show(query, screens.Screen(text, kb.start_only()))
@@ -83,6 +63,36 @@ async def on_reminder_action(
         await start_move(
             query, state=state, session=session, visit=visit, clock=clock, settings=settings
         )
+
+
+async def _apply(
+    session: AsyncSession, *, pressed: ReminderAction, account: Account, now: datetime, rules: Rules
+) -> Outcome:
+    """`ok` confirms and `xy` cancels; `x` (which asks first) and `mv` (which opens the days)
+    only check that the booking may still change."""
+    booking_id, slot_id = pressed.b, pressed.sl
+    if pressed.a == "ok":
+        return await patient.confirm(
+            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now
+        )
+    if pressed.a == "xy":
+        return await patient.cancel(
+            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now, rules=rules
+        )
+    return await queries.changeable(
+        session, booking_id=booking_id, slot_id=slot_id, account=account, now=now, rules=rules
+    )
+
+
+async def _ask_cancel(
+    bot: Bot, visit: VisitRecord, *, chat_id: int, pressed: ReminderAction
+) -> None:
+    """The question before cancelling, as a new message."""
+    await bot.send_message(
+        chat_id,
+        t("ask-cancel", details=texts.ticket_details(visit)),
+        reply_markup=reminder_kb.confirm_cancel(booking_id=pressed.b, slot_id=pressed.sl),
+    )
 
 
 async def _refused(

@@ -53,6 +53,12 @@ class SandboxUser:
 DEFAULT_USERS = (
     SandboxUser(TgUser(1001, "Пётр", "Петров"), "Пётр Петров (пациент)", "patient"),
     SandboxUser(TgUser(1002, "Елена", "Смирнова"), "Елена Смирнова (пациент)", "patient"),
+    # Telegram in English: the bot speaks English to him (/language switches).
+    SandboxUser(
+        TgUser(1003, "John", "Smith", language_code="en"),
+        "John Smith (patient, English)",
+        "patient",
+    ),
     SandboxUser(TgUser(9001, "Регистратура"), "Регистратура (администратор)", "admin"),
 )
 

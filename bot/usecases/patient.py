@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,7 @@ from bot.services.booking_changes import (
     mark_rebooked,
     offered_booking,
 )
-from bot.services.visits import VisitRecord, load_visit
+from bot.services.visits import VisitRecord
 from bot.usecases.outcomes import (
     Account,
     CalendarOwed,
@@ -32,17 +32,12 @@ from bot.usecases.outcomes import (
     SlotTaken,
     TicketOwed,
 )
-from bot.usecases.transaction import Conflict, commit_change
+from bot.usecases.transaction import Conflict, changed, commit_change
+from db.models import Booking
 
 logger = logging.getLogger(__name__)
 # Ticket numbers are random: a clash with an existing one is drawn again, a few times.
 TICKET_ATTEMPTS = 5
-
-
-async def _changed(session: AsyncSession, booking_id: int, owed: list[Owed]) -> Changed:
-    visit = await load_visit(session, booking_id=booking_id)
-    assert visit is not None  # committed just now
-    return Changed(visit=visit, owed=tuple(owed))
 
 
 def _tell_booker(visit: VisitRecord, account: Account, kind: NoticeKind) -> list[Owed]:
@@ -65,6 +60,25 @@ async def _insert(
         if await slot_taken(session, slot_id=slot_id):
             return SlotTaken()
     raise RuntimeError("could not allocate a unique ticket number")
+
+
+async def _own(
+    session: AsyncSession,
+    booking_id: int,
+    slot_id: int,
+    account: Account,
+    now: datetime,
+    cutoff: timedelta = timedelta(0),
+) -> Booking:
+    """The account's own upcoming booking, still at `slot_id`, locked for the change."""
+    return await changeable_booking(
+        session,
+        booking_id=booking_id,
+        slot_id=slot_id,
+        telegram_user_id=account.user_id,
+        now=now,
+        cutoff=cutoff,
+    )
 
 
 async def book(
@@ -98,7 +112,7 @@ async def book(
     if not isinstance(result, int):
         return result
     logger.info("booking %s made for telegram user %s", result, account.user_id)
-    return await _changed(session, result, [TicketOwed(account.chat_id, result)])
+    return await changed(session, result, (TicketOwed(account.chat_id, result),))
 
 
 async def confirm(
@@ -107,20 +121,14 @@ async def confirm(
     """«Подтверждаю» on a reminder: recorded once; confirming again changes nothing."""
 
     async def change() -> int:
-        booking = await changeable_booking(
-            session,
-            booking_id=booking_id,
-            slot_id=slot_id,
-            telegram_user_id=account.user_id,
-            now=now,
-        )
+        booking = await _own(session, booking_id, slot_id, account, now)
         await apply_confirm(session, booking=booking, telegram_user_id=account.user_id, now=now)
         return booking.id
 
     result = await commit_change(session, change)
     if isinstance(result, Conflict):
         raise AssertionError("a confirmation inserts no unique row")
-    return result if not isinstance(result, int) else await _changed(session, result, [])
+    return result if not isinstance(result, int) else await changed(session, result)
 
 
 async def cancel(
@@ -135,14 +143,7 @@ async def cancel(
     """Cancelled, the slot free at once; the calendar's cancellation is owed to the chat."""
 
     async def change() -> int:
-        booking = await changeable_booking(
-            session,
-            booking_id=booking_id,
-            slot_id=slot_id,
-            telegram_user_id=account.user_id,
-            now=now,
-            cutoff=rules.cutoff,
-        )
+        booking = await _own(session, booking_id, slot_id, account, now, rules.cutoff)
         actor = Actor.patient(account.user_id)
         await apply_cancel(session, booking=booking, actor=actor, reason=None, now=now)
         return booking.id
@@ -153,7 +154,7 @@ async def cancel(
     if not isinstance(result, int):
         return result
     logger.info("booking %s cancelled by telegram user %s", result, account.user_id)
-    visit = await _changed(session, result, [])
+    visit = await changed(session, result)
     owed: list[Owed] = [CalendarOwed(account.chat_id, result, cancelled=True)]
     owed += _tell_booker(visit.visit, account, NoticeKind.CANCELLED_BY_OTHER)
     return Changed(visit=visit.visit, owed=tuple(owed))
@@ -173,14 +174,7 @@ async def move(
     calendar event and ticket are owed."""
 
     async def change() -> int:
-        booking = await changeable_booking(
-            session,
-            booking_id=booking_id,
-            slot_id=slot_id,
-            telegram_user_id=account.user_id,
-            now=now,
-            cutoff=rules.cutoff,
-        )
+        booking = await _own(session, booking_id, slot_id, account, now, rules.cutoff)
         await apply_move(
             session,
             booking=booking,
@@ -198,7 +192,7 @@ async def move(
     if not isinstance(result, int):
         return result
     logger.info("booking %s moved by telegram user %s", result, account.user_id)
-    moved = await _changed(session, result, [])
+    moved = await changed(session, result)
     owed: list[Owed] = [CalendarOwed(account.chat_id, result), TicketOwed(account.chat_id, result)]
     owed += _tell_booker(moved.visit, account, NoticeKind.MOVED_BY_OTHER)
     return Changed(visit=moved.visit, owed=tuple(owed))
@@ -243,4 +237,4 @@ async def book_offered(
     result = await _insert(session, change, slot_id=slot_id)
     if not isinstance(result, int):
         return result
-    return await _changed(session, result, [TicketOwed(account.chat_id, result)])
+    return await changed(session, result, (TicketOwed(account.chat_id, result),))

@@ -14,7 +14,6 @@ from bot.services.booking import staff_booking
 from bot.services.booking_changes import apply_cancel, apply_move
 from bot.services.staff.access import StaffAccess
 from bot.services.staff.closures import alternatives, close_time, reopen_time
-from bot.services.visits import load_visit
 from bot.usecases.outcomes import (
     Changed,
     Closed,
@@ -26,16 +25,10 @@ from bot.usecases.outcomes import (
     SlotTaken,
     TicketOwed,
 )
-from bot.usecases.transaction import Conflict, commit_change
+from bot.usecases.transaction import Conflict, changed, commit_change
 from db.models import Doctor
 
 logger = logging.getLogger(__name__)
-
-
-async def _changed(session: AsyncSession, booking_id: int, owed: list[Owed]) -> Changed:
-    visit = await load_visit(session, booking_id=booking_id)
-    assert visit is not None  # committed just now
-    return Changed(visit=visit, owed=tuple(owed))
 
 
 async def cancel(
@@ -57,7 +50,7 @@ async def cancel(
     if not isinstance(result, int):
         return result
     logger.info("booking %s cancelled by staff %s", result, access.telegram_user_id)
-    done = await _changed(session, result, [])
+    done = await changed(session, result)
     chat = done.visit.telegram_chat_id
     if chat is None:
         return done
@@ -98,7 +91,7 @@ async def move(
     if not isinstance(result, int):
         return result
     logger.info("booking %s moved by staff %s", result, access.telegram_user_id)
-    done = await _changed(session, result, [])
+    done = await changed(session, result)
     chat = done.visit.telegram_chat_id
     if chat is None:
         return done

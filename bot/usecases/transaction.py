@@ -15,7 +15,8 @@ from bot.services.booking import (
     NotChangeableError,
     SlotUnavailableError,
 )
-from bot.usecases.outcomes import OverLimit, Refused, SlotTaken
+from bot.services.visits import load_visit
+from bot.usecases.outcomes import Changed, OverLimit, Owed, Refused, SlotTaken
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,11 @@ async def commit_change(
         await session.rollback()
         return Conflict()
     return booking_id
+
+
+async def changed(session: AsyncSession, booking_id: int, owed: tuple[Owed, ...] = ()) -> Changed:
+    """The outcome of a committed change: the visit as it is now, and what it owes."""
+    visit = await load_visit(session, booking_id=booking_id)
+    if visit is None:
+        raise LookupError(f"booking {booking_id} vanished right after its change")
+    return Changed(visit=visit, owed=owed)

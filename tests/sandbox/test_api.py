@@ -46,7 +46,7 @@ async def press(
 async def test_state_lists_users_commands_and_clock(http: aiohttp.ClientSession) -> None:
     async with http.get("/api/state") as response:
         state = await response.json()
-    assert [u["role"] for u in state["users"]] == ["patient", "patient", "admin"]
+    assert [u["role"] for u in state["users"]] == ["patient", "patient", "patient", "admin"]
     assert {"command": "start", "description": "Записаться к врачу"} in state["commands"]
     # In the organization's zone, as patients read times.
     assert state["clock"] == "2026-12-01T09:00:00+03:00"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -148,13 +149,30 @@ async def on_close(
     if doctor is None or not access.may_see(doctor.organization.code):
         await screens.show(query, screens.Screen(t("staff-nothing-found")))
         return
+    answer = await _close(
+        query, session, doctor=doctor, closure=data, access=access, clock=clock, limiter=limiter
+    )
+    await screens.show(query, screens.Screen(answer))
+
+
+async def _close(
+    query: CallbackQuery,
+    session: AsyncSession,
+    *,
+    doctor: Doctor,
+    closure: dict[str, Any],
+    access: StaffAccess,
+    clock: Clock,
+    limiter: RateLimiter,
+) -> str:
+    """Close the time on record and tell its patients; the answer for the staff member."""
     now = clock.now()
     closed = await registry.close(
         session,
         doctor=doctor,
-        since=datetime.fromisoformat(data["since"]),
-        until=datetime.fromisoformat(data["until"]),
-        reason=data["reason"],
+        since=datetime.fromisoformat(closure["since"]),
+        until=datetime.fromisoformat(closure["until"]),
+        reason=closure["reason"],
         access=access,
         now=now,
     )
@@ -170,10 +188,7 @@ async def on_close(
             now=now,
             limiter=limiter,
         )
-    await screens.show(
-        query,
-        screens.Screen(t("staff-closed", count=closed.cancelled, notified=notified)),
-    )
+    return t("staff-closed", count=closed.cancelled, notified=notified)
 
 
 async def cmd_reopen(

@@ -43,16 +43,8 @@ async def on_move(
         return
     await query.answer()
     if not callback_data.sl:
-        visit = await load_visit(session, booking_id=booking.id)
-        assert visit is not None
-        await start_move(
-            query,
-            state=state,
-            session=session,
-            visit=visit,
-            clock=clock,
-            settings=settings,
-            by_staff=True,
+        await _begin_move(
+            query, booking, state=state, session=session, clock=clock, settings=settings
         )
         return
     if not callback_data.ok:
@@ -70,6 +62,29 @@ async def on_move(
         limiter=limiter,
     )
     await screens.show(query, screens.Screen(answer))
+
+
+async def _begin_move(
+    query: CallbackQuery,
+    booking: Booking,
+    *,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """«Move» on a booking's card: the booking dialogue's days, for the staff member."""
+    visit = await load_visit(session, booking_id=booking.id)
+    assert visit is not None
+    await start_move(
+        query,
+        state=state,
+        session=session,
+        visit=visit,
+        clock=clock,
+        settings=settings,
+        by_staff=True,
+    )
 
 
 async def _move(
