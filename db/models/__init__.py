@@ -1,0 +1,66 @@
+"""The ORM models, one module per concern; import them from here.
+
+Every module is imported below, so all tables are on ``Base.metadata`` (which Alembic and the
+schema test read) and every relationship target is in the registry before mappers configure.
+
+* ``base``: the declarative base, its naming convention and shared helpers;
+* ``catalog``: organizations, services, doctors, working hours, slots, closures;
+* ``patients``: patients and their documents;
+* ``bookings``: bookings, reminders and the audit trail;
+* ``accounts``: Telegram chats and accounts, consents, identification failures, staff,
+  FSM storage and the installation record.
+"""
+
+from __future__ import annotations
+
+from db.models.accounts import (
+    AccountPatient,
+    Consent,
+    FsmRecord,
+    IdentityFailure,
+    Installation,
+    StaffMember,
+    StaffRole,
+    TelegramChat,
+)
+from db.models.base import NAMING_CONVENTION as NAMING_CONVENTION
+from db.models.base import Base
+from db.models.base import full_name as full_name
+from db.models.base import short_name as short_name
+from db.models.bookings import AuditEntry, Booking, BookingStatus, Reminder, ReminderState
+from db.models.catalog import (
+    Closure,
+    Doctor,
+    Organization,
+    Service,
+    Slot,
+    WorkingHours,
+    doctor_services,
+)
+from db.models.patients import Patient, PatientDocument
+
+__all__ = [
+    "AccountPatient",
+    "AuditEntry",
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Closure",
+    "Consent",
+    "Doctor",
+    "FsmRecord",
+    "IdentityFailure",
+    "Installation",
+    "Organization",
+    "Patient",
+    "PatientDocument",
+    "Reminder",
+    "ReminderState",
+    "Service",
+    "Slot",
+    "StaffMember",
+    "StaffRole",
+    "TelegramChat",
+    "WorkingHours",
+    "doctor_services",
+]
