@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import t, use_locale
 from bot.keyboards import booking as kb
 from bot.services.clock import Clock
-from bot.services.languages import settle_language
 from bot.services.redaction import carries_identity, carries_oms
 from bot.states import BookingFlow, StaffFlow
+from bot.usecases.accounts import settle_language
 
 IDENTITY_STATES = frozenset(
     state.state for state in (BookingFlow.oms, BookingFlow.document, BookingFlow.birth_date)
@@ -98,7 +98,7 @@ class LanguageMiddleware(BaseMiddleware):
         if user is None:
             return await handler(event, data)
         language = await settle_language(
-            data["session"], telegram_user_id=user.id, language_code=user.language_code
+            data["session"], user_id=user.id, language_code=user.language_code
         )
         with use_locale(language):
             return await handler(event, data)

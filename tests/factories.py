@@ -159,6 +159,7 @@ def visit_record(**overrides: Any) -> VisitRecord:
         "patient_id": 1,
         "patient_full_name": full_name(*patient),
         "patient_short_name": short_name(*patient),
+        "patient_oms_masked": "••••••••••••0765",
         "telegram_user_id": 1001,
         "telegram_chat_id": 1001,
     }

@@ -22,8 +22,9 @@ from bot.keyboards.callbacks import ConsentAnswer
 from bot.services import catalog
 from bot.services.accounts import remembered_patients
 from bot.services.clock import Clock
-from bot.services.consent import has_consent, record_consent
+from bot.services.consent import has_consent
 from bot.states import BookingFlow
+from bot.usecases.accounts import give_consent
 from db.models import Service
 
 
@@ -140,9 +141,9 @@ async def answer_consent(
         if service is None or dialogue.slot is None:
             return await _unavailable(query)
         organization_id = service.organization_id
-    await record_consent(
+    await give_consent(
         session,
-        telegram_user_id=query.from_user.id,
+        user_id=query.from_user.id,
         organization_id=organization_id,
         version=settings.consent.version,
         now=clock.now(),

@@ -23,8 +23,7 @@ from bot.handlers.booked import book_chosen, show_times_again
 from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import IdentityStep
-from bot.services.accounts import remember_patient
-from bot.services.attempts import Identification, identify
+from bot.services.attempts import Identification
 from bot.services.clock import Clock
 from bot.services.identity import (
     IdentityFormatError,
@@ -35,6 +34,7 @@ from bot.services.identity import (
 from bot.services.identity_texts import render
 from bot.services.sealing import Sealer
 from bot.states import BookingFlow
+from bot.usecases import accounts as account_cases
 
 logger = logging.getLogger(__name__)
 
@@ -293,9 +293,9 @@ async def _look_up(
     limiter: RateLimiter,
 ) -> None:
     """The registry lookup with the three values, then what its result leads to."""
-    result = await identify(
+    result = await account_cases.identify(
         session,
-        telegram_user_id=message.chat.id,
+        user_id=message.chat.id,
         oms=earlier["oms"],
         document=earlier["document"],
         birth_date=birth_date,
@@ -369,8 +369,8 @@ async def _not_identified(
 async def _remember(
     message: Message, *, state: FSMContext, session: AsyncSession, patient_id: int, clock: Clock
 ) -> None:
-    patient = await remember_patient(
-        session, telegram_user_id=message.chat.id, patient_id=patient_id, now=clock.now()
+    patient = await account_cases.remember(
+        session, user_id=message.chat.id, patient_id=patient_id, now=clock.now()
     )
     await state.clear()
     await message.answer(

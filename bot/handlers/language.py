@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LOCALES, set_locale, t
-from bot.services.languages import choose_language
+from bot.usecases.accounts import choose_language
 
 
 class LanguagePick(CallbackData, prefix="lg"):
@@ -40,7 +40,7 @@ async def pick_language(
     if callback_data.code not in LOCALES:
         await query.answer()
         return
-    await choose_language(session, telegram_user_id=query.from_user.id, language=callback_data.code)
+    await choose_language(session, user_id=query.from_user.id, language=callback_data.code)
     set_locale(callback_data.code)
     await query.answer()
     if isinstance(query.message, Message):

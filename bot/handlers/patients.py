@@ -31,15 +31,16 @@ from bot.services.clock import Clock
 from bot.services.consent import has_consent, held_consents
 from bot.states import BookingFlow
 from bot.texts import esc
+from bot.usecases import accounts as account_cases
 
 
 async def remember(
     query: CallbackQuery, callback_data: RememberPatient, session: AsyncSession, clock: Clock
 ) -> None:
     try:
-        patient = await accounts.remember_from_booking(
+        patient = await account_cases.remember_from_booking(
             session,
-            telegram_user_id=query.from_user.id,
+            user_id=query.from_user.id,
             booking_id=callback_data.b,
             now=clock.now(),
         )
@@ -90,9 +91,7 @@ async def list_patients(query: CallbackQuery, session: AsyncSession, settings: S
 async def forget(
     query: CallbackQuery, callback_data: ForgetPatient, session: AsyncSession, settings: Settings
 ) -> None:
-    await accounts.forget_patient(
-        session, telegram_user_id=query.from_user.id, patient_id=callback_data.p
-    )
+    await account_cases.forget(session, user_id=query.from_user.id, patient_id=callback_data.p)
     await query.answer(t("forgotten-short"))
     await screens.show(
         query,
@@ -149,9 +148,9 @@ async def withdraw(
         ask = t("ask-withdraw-org", name=name) if organization else t("ask-withdraw")
         await screens.show(query, screens.Screen(ask, kb.confirm_withdraw(callback_data.o)))
         return
-    await accounts.withdraw_consent(
+    await account_cases.withdraw(
         session,
-        telegram_user_id=query.from_user.id,
+        user_id=query.from_user.id,
         now=clock.now(),
         organization_id=organization.id if organization else None,
     )

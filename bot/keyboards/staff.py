@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
 from bot.keyboards.callbacks import StaffCancel, StaffClose, StaffMove
-from db.models import Booking, BookingStatus
+from bot.services.visits import VisitRecord
 
 
 def _row(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
@@ -17,13 +17,13 @@ def _row(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
     )
 
 
-def staff_card(booking: Booking) -> InlineKeyboardMarkup | None:
+def staff_card(visit: VisitRecord) -> InlineKeyboardMarkup | None:
     """Cancel or move an active booking; nothing to do with a cancelled one."""
-    if booking.status is not BookingStatus.ACTIVE:
+    if not visit.is_active:
         return None
     return _row(
-        (t("btn-staff-cancel"), StaffCancel(b=booking.id).pack()),
-        (t("btn-staff-move"), StaffMove(b=booking.id).pack()),
+        (t("btn-staff-cancel"), StaffCancel(b=visit.booking_id).pack()),
+        (t("btn-staff-move"), StaffMove(b=visit.booking_id).pack()),
     )
 
 

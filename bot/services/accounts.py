@@ -50,7 +50,7 @@ async def remember_patient(
         session.add(
             AccountPatient(telegram_user_id=telegram_user_id, patient_id=patient_id, created_at=now)
         )
-        await session.commit()
+        await session.flush()
     patient = await session.get(Patient, patient_id)
     assert patient is not None
     return patient
@@ -87,7 +87,6 @@ async def forget_patient(session: AsyncSession, *, telegram_user_id: int, patien
             AccountPatient.patient_id == patient_id,
         )
     )
-    await session.commit()
 
 
 async def upcoming_bookings(
@@ -170,4 +169,4 @@ async def withdraw_consent(
         await delete_consents(
             session, telegram_user_id=telegram_user_id, organization_id=organization_id
         )
-    await session.commit()
+    await session.flush()

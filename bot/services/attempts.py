@@ -91,7 +91,7 @@ async def identify(
     if patient is not None:
         return Identification(patient_id=patient.id)
     session.add(IdentityFailure(telegram_user_id=telegram_user_id, patient_id=named, failed_at=now))
-    await session.commit()
+    await session.flush()
     await _alarm(session, now=now, limits=limits)
     return Identification(patient_id=None)
 

@@ -75,7 +75,7 @@ async def record_consent(
             accepted_at=now,
         )
     )
-    await session.commit()
+    await session.flush()
 
 
 async def held_consents(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import DEFAULT_LOCALE, LOCALES, locale_for
+from bot.i18n import DEFAULT_LOCALE, LOCALES
 from db.models import TelegramChat
 
 
@@ -17,23 +17,14 @@ async def language_of(session: AsyncSession, *, chat_id: int) -> str:
     return stored if stored in LOCALES else DEFAULT_LOCALE
 
 
-async def settle_language(
-    session: AsyncSession, *, telegram_user_id: int, language_code: str | None
-) -> str:
-    """The account's language; at first contact, taken from Telegram and remembered.
-
-    Commits its own small write (first contact only), before the update's use case runs.
-    """
-    chat = await session.get(TelegramChat, telegram_user_id)
-    if chat is not None and chat.language in LOCALES:
-        return chat.language
-    language = locale_for(language_code)
-    await choose_language(session, telegram_user_id=telegram_user_id, language=language)
-    return language
+async def stored_language(session: AsyncSession, *, chat_id: int) -> str | None:
+    """The language the account chose or was given at first contact; None before that."""
+    chat = await session.get(TelegramChat, chat_id)
+    return chat.language if chat is not None and chat.language in LOCALES else None
 
 
 async def choose_language(session: AsyncSession, *, telegram_user_id: int, language: str) -> None:
-    """/language: remembered for the account (its private chat); commits."""
+    """/language: remembered for the account (its private chat); flushed."""
     if language not in LOCALES:
         raise ValueError(f"unknown language {language!r}")
     chat = await session.get(TelegramChat, telegram_user_id)
@@ -41,4 +32,4 @@ async def choose_language(session: AsyncSession, *, telegram_user_id: int, langu
         session.add(TelegramChat(chat_id=telegram_user_id, language=language))
     else:
         chat.language = language
-    await session.commit()
+    await session.flush()

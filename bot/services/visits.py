@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.identity import mask
 from db.models import (
     Booking,
     BookingStatus,
@@ -55,6 +56,8 @@ class VisitRecord:
     patient_id: int
     patient_full_name: str
     patient_short_name: str
+    # Only the last digits, as registries print them: the full number stays in the registry.
+    patient_oms_masked: str
     telegram_user_id: int | None
     telegram_chat_id: int | None
 
@@ -96,6 +99,7 @@ _NAMES = (
     Patient.last_name.label("p_last"),
     Patient.first_name.label("p_first"),
     Patient.middle_name.label("p_middle"),
+    Patient.oms_number.label("p_oms"),
 )
 
 
@@ -120,6 +124,7 @@ def _record(row: RowMapping) -> VisitRecord:
         doctor_short_name=short_name(*doctor),
         patient_full_name=full_name(*patient),
         patient_short_name=short_name(*patient),
+        patient_oms_masked=mask(row["p_oms"], visible=4),
     )
 
 

@@ -19,6 +19,7 @@ from bot.services.clock import Clock
 from bot.services.staff.access import StaffAccess
 from bot.services.staff.args import REASON_LIMIT
 from bot.services.staff.search import booking_for
+from bot.services.visits import load_visit
 from bot.states import StaffFlow
 from bot.texts import esc
 from bot.usecases import registry
@@ -101,11 +102,13 @@ async def typed_reason(
         await message.answer(t("refusal-not-found"))
         return
     await state.update_data(reason=reason)
+    visit = await load_visit(session, booking_id=booking.id)
+    assert visit is not None
     await message.answer(
         t(
             "staff-confirm-cancel",
             ticket=esc(booking.ticket_number),
-            card=render.card(booking),
+            card=render.card(visit),
             reason=esc(reason),
         ),
         reply_markup=kb.staff_cancel_confirm(booking.id),

@@ -19,6 +19,7 @@ from bot.services.clock import Clock
 from bot.services.staff import search
 from bot.services.staff.access import StaffAccess
 from bot.services.staff.args import BadDate, day_window, parse_day_argument
+from bot.services.visits import load_visits
 from db.models import Doctor
 
 
@@ -32,8 +33,10 @@ async def cmd_find(
     if not found:
         await message.answer(t("staff-nothing-found"))
         return
+    visits = await load_visits(session, booking_ids=[booking.id for booking in found])
     for booking in found:
-        await message.answer(render.card(booking), reply_markup=kb.staff_card(booking))
+        visit = visits[booking.id]
+        await message.answer(render.card(visit), reply_markup=kb.staff_card(visit))
 
 
 async def cmd_day(

@@ -19,12 +19,11 @@ from bot.services.staff.access import (
     StaffAccess,
     StaffError,
     StaffErrorValue,
-    add_member,
     members,
-    remove_member,
 )
 from bot.services.staff.args import USER_ID_LIMIT, parse_user_id
 from bot.texts import esc
+from bot.usecases.accounts import add_member, remove_member
 
 
 async def cmd_staff(
@@ -51,7 +50,7 @@ async def cmd_staff(
         await message.answer(t("staff-bad-user-id", limit=USER_ID_LIMIT - 1))
         return
     if words[0] == "remove":
-        removed = await remove_member(session, telegram_user_id=member_id)
+        removed = await remove_member(session, user_id=member_id)
         await message.answer(t("staff-removed" if removed else "staff-not-member", id=member_id))
         return
     answer = await _add(
@@ -75,7 +74,7 @@ async def _add(
     try:
         await add_member(
             session,
-            telegram_user_id=member_id,
+            user_id=member_id,
             organization_codes=codes,
             added_by=added_by,
             now=now,

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import MissingText, t
 from bot.services.dates import local_when, long_day
-from bot.services.identity import mask
 from bot.services.slots import local_day_bounds
 from bot.services.staff.args import BadDate, DateProblem, DateWindow
 from bot.services.staff.search import DaySlot
+from bot.services.visits import VisitRecord
 from bot.texts import esc
 from db.models import AuditEntry, Booking, Doctor, StaffMember
 
@@ -25,20 +25,19 @@ _LINES_BUDGET: Final = 3_500
 _AMBIGUOUS_SHOWN: Final = 10
 
 
-def card(booking: Booking) -> str:
-    org = booking.service.organization
+def card(visit: VisitRecord) -> str:
     return t(
         "staff-card",
-        ticket=esc(booking.ticket_number),
-        status=t(f"status-{booking.status.value}"),
-        confirmed=t("staff-card-confirmed") if booking.confirmed_at else "",
-        when=local_when(booking.slot.starts_at, org.timezone),
-        org=esc(org.short_name),
-        doctor=esc(booking.slot.doctor.full_name),
-        position=esc(booking.slot.doctor.position),
-        service=esc(booking.service.name),
-        patient=esc(booking.patient.full_name),
-        oms=mask(booking.patient.oms_number, visible=4),
+        ticket=esc(visit.ticket_number),
+        status=t(f"status-{visit.status.value}"),
+        confirmed=t("staff-card-confirmed") if visit.confirmed_at else "",
+        when=local_when(visit.starts_at, visit.timezone),
+        org=esc(visit.organization_short_name),
+        doctor=esc(visit.doctor_full_name),
+        position=esc(visit.doctor_position),
+        service=esc(visit.service_name),
+        patient=esc(visit.patient_full_name),
+        oms=visit.patient_oms_masked,
     )
 
 

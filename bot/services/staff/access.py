@@ -87,7 +87,7 @@ async def add_member(
     member.organization_codes = list(organization_codes)
     member.added_by = added_by
     member.added_at = now
-    await session.commit()
+    await session.flush()
     return member
 
 
@@ -95,7 +95,6 @@ async def remove_member(session: AsyncSession, *, telegram_user_id: int) -> bool
     result = await session.execute(
         delete(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
     )
-    await session.commit()
     return bool(getattr(result, "rowcount", 0))
 
 

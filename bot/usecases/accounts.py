@@ -1,0 +1,136 @@
+"""What an account does with its own data: remember or forget patients, give or withdraw
+consent, identify a patient, choose its language; and the registry's staff list. Each call
+is one transaction: the service adds and flushes, this commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import locale_for
+from bot.services import accounts, attempts, consent, languages
+from bot.services.attempts import FailureLimits, Identification
+from bot.services.staff import access
+from db.models import Patient, StaffMember
+
+
+async def remember_from_booking(
+    session: AsyncSession, *, user_id: int, booking_id: int, now: datetime
+) -> Patient:
+    """Raises BookingError when the booking is not this account's active one."""
+    patient = await accounts.remember_from_booking(
+        session, telegram_user_id=user_id, booking_id=booking_id, now=now
+    )
+    await session.commit()
+    return patient
+
+
+async def remember(
+    session: AsyncSession, *, user_id: int, patient_id: int, now: datetime
+) -> Patient:
+    patient = await accounts.remember_patient(
+        session, telegram_user_id=user_id, patient_id=patient_id, now=now
+    )
+    await session.commit()
+    return patient
+
+
+async def forget(session: AsyncSession, *, user_id: int, patient_id: int) -> None:
+    await accounts.forget_patient(session, telegram_user_id=user_id, patient_id=patient_id)
+    await session.commit()
+
+
+async def withdraw(
+    session: AsyncSession, *, user_id: int, now: datetime, organization_id: int | None = None
+) -> None:
+    """One organization's consent, or (None) every consent and remembered patient."""
+    await accounts.withdraw_consent(
+        session, telegram_user_id=user_id, now=now, organization_id=organization_id
+    )
+    await session.commit()
+
+
+async def give_consent(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    organization_id: int | None,
+    version: str,
+    now: datetime,
+) -> None:
+    await consent.record_consent(
+        session,
+        telegram_user_id=user_id,
+        organization_id=organization_id,
+        version=version,
+        now=now,
+    )
+    await session.commit()
+
+
+async def identify(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    oms: str,
+    document: str,
+    birth_date: date,
+    now: datetime,
+    limits: FailureLimits,
+) -> Identification:
+    """The registry lookup; a failure is recorded (and counted) whatever happens next."""
+    result = await attempts.identify(
+        session,
+        telegram_user_id=user_id,
+        oms=oms,
+        document=document,
+        birth_date=birth_date,
+        now=now,
+        limits=limits,
+    )
+    await session.commit()
+    return result
+
+
+async def settle_language(session: AsyncSession, *, user_id: int, language_code: str | None) -> str:
+    """The account's language; at first contact Telegram's, remembered (its own small
+    transaction, before the update's handler runs)."""
+    known = await languages.stored_language(session, chat_id=user_id)
+    if known is not None:
+        return known
+    language = locale_for(language_code)
+    await choose_language(session, user_id=user_id, language=language)
+    return language
+
+
+async def choose_language(session: AsyncSession, *, user_id: int, language: str) -> None:
+    await languages.choose_language(session, telegram_user_id=user_id, language=language)
+    await session.commit()
+
+
+async def add_member(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    organization_codes: Sequence[str],
+    added_by: int,
+    now: datetime,
+) -> StaffMember:
+    """Raises StaffError for unknown organization codes; nothing is written then."""
+    member = await access.add_member(
+        session,
+        telegram_user_id=user_id,
+        organization_codes=organization_codes,
+        added_by=added_by,
+        now=now,
+    )
+    await session.commit()
+    return member
+
+
+async def remove_member(session: AsyncSession, *, user_id: int) -> bool:
+    removed = await access.remove_member(session, telegram_user_id=user_id)
+    await session.commit()
+    return removed
