@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _import(settings: Settings, path: Path) -> int:
     from bot.services.clock import SystemClock
     from bot.services.importing import ImportErrors, import_data, load_toml, validate
-    from bot.services.maintenance import open_database
+    from bot.startup import open_database
 
     try:
         data = load_toml(path)
@@ -61,7 +61,7 @@ async def _import(settings: Settings, path: Path) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from bot.services.maintenance import open_database
+    from bot.startup import open_database
 
     async with open_database(settings):
         pass
@@ -106,7 +106,7 @@ async def _sandbox(settings: Settings, port: int | None) -> int:
 
 async def _slots(settings: Settings) -> int:
     from bot.services.clock import SystemClock
-    from bot.services.maintenance import open_database, refresh_slots
+    from bot.startup import open_database, refresh_slots
 
     async with open_database(settings) as db:
         await refresh_slots(db, settings=settings, clock=SystemClock())

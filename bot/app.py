@@ -37,7 +37,7 @@ from bot.middlewares import DbSessionMiddleware, IdentityGuard, LanguageMiddlewa
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
-from bot.services.maintenance import open_database, prepare_data, refresh_slots
+from bot.startup import open_database, prepare_data, refresh_slots
 from db.engine import Database
 
 logger = logging.getLogger(__name__)

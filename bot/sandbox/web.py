@@ -27,9 +27,9 @@ from bot.i18n import DEFAULT_LOCALE
 from bot.sandbox.render import render_html
 from bot.services.clock import ManualClock
 from bot.services.installation import Purpose
-from bot.services.maintenance import refresh_slots
 from bot.standin.harness import BotHarness, random_token
 from bot.standin.server import StoredMessage, TgUser
+from bot.startup import refresh_slots
 from db.models import Organization
 
 logger = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.reminders import ReminderDispatcher
 from bot.services.clock import Clock
 from bot.services.installation import Purpose
-from bot.services.maintenance import open_database, prepare_data
 from bot.standin.client import SimUser
 from bot.standin.server import StandInServer, TgUser
 from bot.standin.tracker import HandledTracker
+from bot.startup import open_database, prepare_data
 from db.engine import Database
 
 # Documented, so only for tests: anything reachable by other local users takes random_token().

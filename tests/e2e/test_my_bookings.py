@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from bot.config import BookingSettings
 from bot.services.clock import ManualClock
-from bot.services.maintenance import refresh_slots
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
 from bot.standin.server import StoredMessage
+from bot.startup import refresh_slots
 from db.models import (
     AccountPatient,
     AuditEntry,

@@ -1,4 +1,6 @@
-"""Start-up and periodic data work shared by the bot and the command line."""
+"""Start-up and periodic data work shared by the bot and the command line: opening the
+database for the bot or the sandbox, the demo data, slot generation. Wiring that reads the
+settings, so it lives beside the app, not among the domain services."""
 
 from __future__ import annotations
 
