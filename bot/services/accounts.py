@@ -135,7 +135,8 @@ async def withdraw_consent(
         linked = linked.join(Service, Service.id == Booking.service_id).where(
             Service.organization_id == organization_id
         )
-    reason = "согласие отозвано"
+    # The action itself says why (consent withdrawn); the staff history renders it in the
+    # reader's language.
     for booking in (await session.scalars(select(Booking).where(Booking.id.in_(linked)))).all():
         audit.record(
             session,
@@ -143,7 +144,6 @@ async def withdraw_consent(
             action="unlinked",
             actor=Actor.patient(telegram_user_id),
             now=now,
-            reason=reason,
         )
     await session.execute(
         update(Reminder)
