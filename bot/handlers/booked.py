@@ -86,12 +86,19 @@ async def book_chosen(
             target, outcome, session=session, account=account, now=now, limiter=limiter
         )
         return
-    await _not_booked(
-        target, outcome, state=state, session=session, current=current, now=now, settings=settings
+    await refused_or_taken(
+        target,
+        outcome,
+        state=state,
+        session=session,
+        current=current,
+        now=now,
+        settings=settings,
+        end_dialogue=False,
     )
 
 
-async def _not_booked(
+async def refused_or_taken(
     target: CallbackQuery | Message,
     outcome: OverLimit | Refused | SlotTaken,
     *,
@@ -100,8 +107,10 @@ async def _not_booked(
     current: Dialogue,
     now: datetime,
     settings: Settings,
+    end_dialogue: bool,
 ) -> None:
-    """A taken time: the day's other times; a refusal: why, with the way to start again."""
+    """A taken time: the day's other times. A refusal: why, with the way to start again; a
+    booking keeps its choice for another time, a move (`end_dialogue`) ends."""
     if isinstance(outcome, SlotTaken):
         await show_times_again(
             target,
@@ -113,8 +122,11 @@ async def _not_booked(
             notice=t("slot-taken-meanwhile"),
         )
         return
-    await state.set_state(BookingFlow.browsing)
-    await write_dialogue(state, current.without_identity().but(slot=None))
+    if end_dialogue:
+        await state.clear()
+    else:
+        await state.set_state(BookingFlow.browsing)
+        await write_dialogue(state, current.without_identity().but(slot=None))
     await screens.show(target, screens.Screen(texts.refusal(outcome), kb.start_only()))
 
 

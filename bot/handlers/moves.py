@@ -14,15 +14,14 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.owed import deliver
 from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.handlers import screens
-from bot.handlers.booked import account_of, show_times_again
+from bot.handlers.booked import account_of, refused_or_taken
 from bot.i18n import t
-from bot.keyboards import booking as kb
 from bot.keyboards.staff import staff_move_confirm
 from bot.services.clock import Clock
 from bot.services.visits import VisitRecord
 from bot.states import BookingFlow
 from bot.usecases import patient
-from bot.usecases.outcomes import Changed, OverLimit, Refused, SlotTaken
+from bot.usecases.outcomes import Changed
 
 
 async def start_move(
@@ -99,8 +98,16 @@ async def move_to_slot(
         await state.clear()
         await _show_moved(query, outcome, session=session, now=now, limiter=limiter)
         return
-    await _not_moved(
-        query, outcome, state=state, session=session, current=current, now=now, settings=settings
+    # The booking stays as it was; a refusal ends the move.
+    await refused_or_taken(
+        query,
+        outcome,
+        state=state,
+        session=session,
+        current=current,
+        now=now,
+        settings=settings,
+        end_dialogue=True,
     )
 
 
@@ -118,32 +125,6 @@ async def _ask_staff_confirmation(
     summary = await screens.choice_summary(session, slot_id=new_slot, service_id=current.svc or 0)
     text = t("staff-confirm-move", ticket=texts.esc(current.ticket or ""), summary=summary or "")
     await screens.show(query, screens.Screen(text, staff_move_confirm(booking_id, new_slot)))
-
-
-async def _not_moved(
-    query: CallbackQuery,
-    outcome: OverLimit | Refused | SlotTaken,
-    *,
-    state: FSMContext,
-    session: AsyncSession,
-    current: Dialogue,
-    now: datetime,
-    settings: Settings,
-) -> None:
-    """A taken time: the day's other times; a refusal: why, and the booking stays as it was."""
-    if isinstance(outcome, SlotTaken):
-        await show_times_again(
-            query,
-            state=state,
-            session=session,
-            current=current,
-            now=now,
-            settings=settings,
-            notice=t("slot-taken-meanwhile"),
-        )
-        return
-    await state.clear()
-    await screens.show(query, screens.Screen(texts.refusal(outcome), kb.start_only()))
 
 
 async def _show_moved(
