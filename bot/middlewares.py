@@ -9,7 +9,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import t, use_locale
+from bot.i18n import set_locale, t
 from bot.keyboards import booking as kb
 from bot.services.clock import Clock
 from bot.services.redaction import carries_identity, carries_oms
@@ -100,5 +100,7 @@ class LanguageMiddleware(BaseMiddleware):
         language = await settle_language(
             data["session"], user_id=user.id, language_code=user.language_code
         )
-        with use_locale(language):
-            return await handler(event, data)
+        # Set, not scoped: the error handler (outside this middleware) answers in it too.
+        # Each update runs in its own task, so the language goes no further.
+        set_locale(language)
+        return await handler(event, data)
