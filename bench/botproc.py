@@ -1,0 +1,178 @@
+"""A bot in a process of its own, polling a stand-in Bot API server run by `python -m bench`.
+
+Keeping the bot alone in its process lets the benchmark read the bot's CPU time and memory
+without the stand-in server's and the simulated patients' share. Two bots:
+
+* ``talon``: the real bot, wired as the end-to-end harness wires it (bot/standin/harness.py):
+  `prepare_data` on an already imported database, `create_dispatcher`, `create_bot`, long
+  polling; no scheduler, so no background job runs during a measurement;
+* ``bare``: a minimal aiogram Dispatcher that answers every message and every callback query
+  with one message carrying an inline keyboard; it imports nothing of Talon.
+
+Protocol, one line each way (started by `bench.driver.BotProcess`):
+
+* stdin, first line: the JSON configuration (``mode``, ``api_base``, ``token``; for talon also
+  ``db_url`` and ``now``, the fixed moment of the bot's clock); the token travels this way
+  rather than on the command line, which other local users can read;
+* stdin, then: ``cpu`` (answered with ``cpu <process_time seconds>``) and ``quit``;
+* stdout: ``ready`` once polling runs, ``h <update_id>`` or ``h <update_id> <error>`` after each
+  update, as the stand-in's HandledTracker would report it in the same process.
+
+Logs go to stderr; nothing else may write to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+    Update,
+)
+
+
+def emit(line: str) -> None:
+    # One write(2) per line: the parent reads whole lines, and a pipe write this small is atomic.
+    os.write(sys.stdout.fileno(), (line.replace("\n", " ") + "\n").encode())
+
+
+class PipeTracker(BaseMiddleware):
+    """The stand-in's HandledTracker across a process boundary: reports each handled update."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        error = ""
+        try:
+            return await handler(event, data)
+        except BaseException as exc:
+            error = f" {exc!r}"
+            raise
+        finally:
+            emit(f"h {event.update_id}{error}")
+
+
+def bare_dispatcher() -> Dispatcher:
+    router = Router()
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text="Дальше", callback_data="next"),
+                InlineKeyboardButton(text="В начало", callback_data="start"),
+            ]
+        ]
+    )
+
+    @router.message()
+    async def on_message(message: Message) -> None:
+        await message.answer("Принято. Выберите действие.", reply_markup=keyboard)
+
+    @router.callback_query()
+    async def on_callback(query: CallbackQuery) -> None:
+        assert query.bot is not None
+        await query.bot.send_message(
+            query.from_user.id, "Принято. Выберите действие.", reply_markup=keyboard
+        )
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
+@contextlib.asynccontextmanager
+async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]:
+    from datetime import datetime
+
+    from pydantic import SecretStr
+
+    from bot.app import create_bot, create_dispatcher
+    from bot.config import DatabaseSettings, ReminderSettings, Settings, TelegramSettings
+    from bot.services.clock import ManualClock
+    from bot.startup import open_database, prepare_data
+
+    settings = Settings(
+        telegram=TelegramSettings(token=SecretStr(config["token"]), api_base=config["api_base"]),
+        database=DatabaseSettings(url=config["db_url"]),
+        reminders=ReminderSettings(per_chat_interval_seconds=0),
+    )
+    clock = ManualClock(datetime.fromisoformat(config["now"]))
+    async with open_database(settings) as db:
+        await prepare_data(db, settings=settings, clock=clock)
+        yield create_dispatcher(db, settings=settings, clock=clock), create_bot(settings)
+
+
+@contextlib.asynccontextmanager
+async def bare(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(config["api_base"]))
+    yield bare_dispatcher(), Bot(config["token"], session=session)
+
+
+async def stdin_lines() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+async def serve(config: dict[str, Any], commands: asyncio.StreamReader) -> None:
+    bot_cm = talon(config) if config["mode"] == "talon" else bare(config)
+    async with bot_cm as (dp, bot):
+        dp.update.outer_middleware(PipeTracker())
+
+        async def on_startup() -> None:
+            emit("ready")
+
+        dp.startup.register(on_startup)
+        polling = asyncio.create_task(
+            dp.start_polling(bot, handle_signals=False, close_bot_session=True)
+        )
+        try:
+            while True:
+                read = asyncio.create_task(commands.readline())
+                await asyncio.wait({read, polling}, return_when=asyncio.FIRST_COMPLETED)
+                if not read.done():
+                    # Polling ended on its own (an error): leave, and let it be raised below.
+                    read.cancel()
+                    break
+                line = read.result().decode().strip()
+                if line == "cpu":
+                    emit(f"cpu {time.process_time():.6f}")
+                elif line in ("quit", ""):
+                    break
+        finally:
+            if not polling.done():
+                with contextlib.suppress(RuntimeError):
+                    await dp.stop_polling()
+            async with asyncio.timeout(30):
+                await polling
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="bot: %(levelname)s %(name)s: %(message)s")
+    commands = await stdin_lines()
+    config = json.loads(await commands.readline())
+    await serve(config, commands)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
