@@ -9,7 +9,7 @@ Sections (see bench/README.md for what each measures and how):
 
 ::
 
-    python -m bench                  # full size, about 10-15 minutes on 2 vCPUs
+    python -m bench                  # full size, about 16 minutes on 2 vCPUs
     python -m bench --tiny           # smoke test, well under a minute
     python -m bench --only booking --patients 64
 
