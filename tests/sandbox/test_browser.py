@@ -7,6 +7,7 @@ it through that executable and never downloads a browser of its own.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -54,7 +55,11 @@ async def page(sandbox: Sandbox) -> AsyncIterator[Any]:
 
 
 async def click_button(page: Any, label: str) -> None:
-    button = page.get_by_test_id("button").filter(has_text=label).last
+    # The whole label, not a part of it: «08:00» is also inside the day button
+    # «ср 02.12 · 08:00–10:00», and on a slow machine the time grid may not be drawn yet
+    # when the next click looks for its button.
+    whole = re.compile(rf"^{re.escape(label)}$")
+    button = page.get_by_test_id("button").filter(has_text=whole).last
     await button.click()
 
 
