@@ -171,7 +171,21 @@ async def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="bot: %(levelname)s %(name)s: %(message)s")
     commands = await stdin_lines()
     config = json.loads(await commands.readline())
-    await serve(config, commands)
+    # TALON_BENCH_PROFILE=<dir>: a cProfile of each Talon bot process (main thread only) is
+    # written there at quit, for finding where a click's time goes (see bench/README.md).
+    profile_dir = os.environ.get("TALON_BENCH_PROFILE")
+    if not profile_dir or config["mode"] != "talon":
+        await serve(config, commands)
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        await serve(config, commands)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(os.path.join(profile_dir, f"talon-{os.getpid()}.prof"))
 
 
 if __name__ == "__main__":
