@@ -137,7 +137,13 @@ async def stdin_lines() -> asyncio.StreamReader:
 async def serve(config: dict[str, Any], commands: asyncio.StreamReader) -> None:
     bot_cm = talon(config) if config["mode"] == "talon" else bare(config)
     async with bot_cm as (dp, bot):
-        dp.update.outer_middleware(PipeTracker())
+        if config["mode"] == "talon":
+            # Outside Talon's UnitOfWork: an update counts as handled once it is committed.
+            from bot.standin.tracker import track_outermost
+
+            track_outermost(dp, PipeTracker())
+        else:
+            dp.update.outer_middleware(PipeTracker())
 
         async def on_startup() -> None:
             emit("ready")

@@ -10,7 +10,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -33,7 +32,8 @@ from bot.handlers import (
     start,
 )
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translate
-from bot.middlewares import DbSessionMiddleware, IdentityGuard, LanguageMiddleware
+from bot.isolation import KeyedLocks
+from bot.middlewares import IdentityGuard, LanguageMiddleware, UnitOfWork
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
@@ -79,20 +79,19 @@ def check_agreement(settings: Settings) -> None:
 
 def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Dispatcher:
     storage = SqlAlchemyStorage(
-        db.state_sessions,
+        db.sessions,
         ttl=timedelta(minutes=settings.booking.session_timeout_minutes),
         clock=clock,
     )
-    # One update of a user at a time: quick double taps or fast typing must not interleave
-    # their reads and writes of the dialogue state.
     # One budget for every message the bot sends on its own (reminders, notices to patients).
     limiter = RateLimiter(
         per_second=settings.reminders.per_second,
         per_chat_interval=settings.reminders.per_chat_interval_seconds,
     )
     dp = Dispatcher(
+        # No isolation in aiogram's FSM middleware: UnitOfWork takes the account's lock
+        # itself, before it reads the dialogue and until after it has written it.
         storage=storage,
-        events_isolation=SimpleEventIsolation(),
         settings=settings,
         clock=clock,
         limiter=limiter,
@@ -102,7 +101,13 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     # Patients type identity numbers: only in a private chat, never in a group.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    dp.update.middleware(DbSessionMiddleware(db.sessions))
+    # Between aiogram's user context (it needs the user) and its FSM middleware (whose
+    # dialogue reads it serves from the update's unit): re-register the FSM one after it.
+    dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(
+        UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm)
+    )
+    dp.update.outer_middleware(dp.fsm)
     # After the session: it reads (and at first contact remembers) the account's language.
     dp.update.middleware(LanguageMiddleware())
     # On every message handler, after the filters chose one (it needs the dialogue state).

@@ -6,14 +6,19 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import set_locale, t
+from bot.fsm_storage import SqlAlchemyStorage, storage_key_id
+from bot.i18n import LOCALES, set_locale, t
 from bot.keyboards import booking as kb
+from bot.services.account_facts import AccountFacts, load_facts
 from bot.services.clock import Clock
 from bot.services.redaction import carries_identity, carries_oms
 from bot.states import BookingFlow, StaffFlow
+from bot.unit import UpdateUnit, entered
 from bot.usecases.accounts import settle_language
 
 IDENTITY_STATES = frozenset(
@@ -23,15 +28,28 @@ STAFF_STATES = frozenset(state.state for state in StaffFlow.__all_states__)
 ID_COMMANDS = ("/staff ", "/staff@")
 
 
-class DbSessionMiddleware(BaseMiddleware):
-    """One AsyncSession per update, shared by everything the update's handler calls.
+class UnitOfWork(BaseMiddleware):
+    """One session and one unit of work per update (who commits: bot/unit.py).
 
-    Handlers never commit: a use case (bot/usecases/) commits its change, or rolls it back
-    into a refusal; what is left open at the end (reads) is closed with the session.
+    An outer middleware between aiogram's user context and its FSM middleware: it takes the
+    account's lock (one update of an account at a time), reads the account's facts and its
+    dialogue in one statement, runs the update, then writes the dialogue and commits. The
+    lock is held until after that commit, so the account's next update reads what this one
+    wrote. An error rolls the update's writes back.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        storage: SqlAlchemyStorage,
+        isolation: BaseEventIsolation,
+        fsm: FSMContextMiddleware,
+    ) -> None:
         self._sessions = session_factory
+        self._storage = storage
+        self._isolation = isolation
+        self._fsm = fsm
 
     async def __call__(
         self,
@@ -39,9 +57,26 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self._sessions() as session:
+        context = self._fsm.resolve_event_context(data["bot"], data)
+        key = context.key if context is not None else None
+        locked = self._isolation.lock(key) if key is not None else contextlib.nullcontext()
+        async with locked, self._sessions() as session, entered(UpdateUnit(session)) as unit:
+            user = data.get("event_from_user")
+            if user is not None:
+                facts = await load_facts(
+                    session,
+                    user_id=user.id,
+                    dialogue_key=storage_key_id(key) if key is not None else None,
+                )
+                unit.reference_version = facts.reference_version
+                if key is not None:
+                    self._storage.seed(unit, key, facts.dialogue)
+                data["facts"] = facts
             data["session"] = session
-            return await handler(event, data)
+            result = await handler(event, data)
+            await self._storage.flush(unit)
+            await session.commit()
+            return result
 
 
 class IdentityGuard(BaseMiddleware):
@@ -97,9 +132,12 @@ class LanguageMiddleware(BaseMiddleware):
         user = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        language = await settle_language(
-            data["session"], user_id=user.id, language_code=user.language_code
-        )
+        facts: AccountFacts = data["facts"]
+        language = facts.language if facts.language in LOCALES else None
+        if language is None:
+            language = await settle_language(
+                data["session"], user_id=user.id, language_code=user.language_code
+            )
         # Set, not scoped: the error handler (outside this middleware) answers in it too.
         # Each update runs in its own task, so the language goes no further.
         set_locale(language)

@@ -82,10 +82,6 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    # Dialogue state gets its own small pool: a handler holding a connection of the main pool
-    # while it saves state must never wait for another connection of that same pool.
-    state_engine: AsyncEngine
-    state_sessions: async_sessionmaker[AsyncSession]
 
 
 @asynccontextmanager
@@ -94,15 +90,8 @@ async def open_database(url: str, *, echo: bool = False) -> AsyncIterator[Databa
     from db.migrate import upgrade
 
     engine = create_engine(url, echo=echo)
-    state_engine = create_engine(url, echo=echo)
     try:
         await upgrade(engine)
-        yield Database(
-            engine=engine,
-            sessions=create_session_factory(engine),
-            state_engine=state_engine,
-            state_sessions=create_session_factory(state_engine),
-        )
+        yield Database(engine=engine, sessions=create_session_factory(engine))
     finally:
-        await state_engine.dispose()
         await engine.dispose()

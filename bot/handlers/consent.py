@@ -21,11 +21,11 @@ from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import ConsentAnswer
 from bot.services import catalog
 from bot.services.accounts import remembered_patients
+from bot.services.catalog import ServiceRef
 from bot.services.clock import Clock
 from bot.services.consent import has_consent
 from bot.states import BookingFlow
 from bot.usecases.accounts import give_consent
-from db.models import Service
 
 
 async def _unavailable(query: CallbackQuery) -> None:
@@ -75,7 +75,7 @@ async def _show_agreement(
     state: FSMContext,
     session: AsyncSession,
     current: Dialogue,
-    service: Service,
+    service: ServiceRef,
     settings: Settings,
 ) -> None:
     """The agreement of the service's organization, with the choice it is asked for."""

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.config import Settings
@@ -22,10 +22,11 @@ from bot.i18n import current_locale, t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import DayPick
 from bot.services import catalog, slots
+from bot.services.catalog import OrganizationRef
 from bot.services.consent import agreement_text
 from bot.services.dates import local_when, long_day
 from bot.texts import esc
-from db.models import Organization, Service, Slot
+from db.models import Slot
 
 
 class Screen(NamedTuple):
@@ -225,7 +226,7 @@ def consent(
     sid: str,
     settings: Settings,
     back: str,
-    operator: Organization | None,
+    operator: OrganizationRef | None,
     summary: str | None = None,
 ) -> Screen:
     """The agreement, naming its operator: the organization booked with, or for the account's
@@ -245,15 +246,18 @@ def consent(
 
 async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str | None:
     """What the patient chose, before it is booked: doctor, service, local date and time."""
-    slot = await session.get(Slot, slot_id, options=[selectinload(Slot.doctor)])
-    service = await session.get(Service, service_id, options=[selectinload(Service.organization)])
-    if slot is None or service is None:
+    slot = (
+        await session.execute(select(Slot.starts_at, Slot.doctor_id).where(Slot.id == slot_id))
+    ).one_or_none()
+    service = await catalog.get_service(session, service_id)
+    doctor = await catalog.get_doctor(session, slot.doctor_id) if slot is not None else None
+    if slot is None or service is None or doctor is None:
         return None
     return t(
         "choice-summary",
         org=texts.esc(service.organization.name),
-        doctor=texts.esc(slot.doctor.full_name),
-        position=texts.esc(slot.doctor.position),
+        doctor=texts.esc(doctor.full_name),
+        position=texts.esc(doctor.position),
         service=texts.esc(service.name),
         when=local_when(slot.starts_at, service.organization.timezone),
     )

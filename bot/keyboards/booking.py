@@ -26,8 +26,9 @@ from bot.keyboards.callbacks import (
     TakenSlot,
     ToStart,
 )
+from bot.services.catalog import DoctorRef, OrganizationRef, ServiceRef
 from bot.services.slots import DayView, SlotView
-from db.models import Doctor, Organization, Patient, Service
+from db.models import Patient
 
 DAYS_PER_ROW = 2
 LIST_PAGE_SIZE = 8
@@ -99,7 +100,9 @@ def _list(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def organizations(sid: str, orgs: Sequence[Organization], *, page: int = 0) -> InlineKeyboardMarkup:
+def organizations(
+    sid: str, orgs: Sequence[OrganizationRef], *, page: int = 0
+) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(text=org.short_name, callback_data=OrgPick(s=sid, org=org.id).pack())
         for org in orgs
@@ -115,7 +118,7 @@ def organizations(sid: str, orgs: Sequence[Organization], *, page: int = 0) -> I
 
 
 def services(
-    sid: str, *, organization_id: int, items: Sequence[Service], page: int = 0
+    sid: str, *, organization_id: int, items: Sequence[ServiceRef], page: int = 0
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
@@ -132,12 +135,12 @@ def services(
     )
 
 
-def doctor_label(doctor: Doctor) -> str:
+def doctor_label(doctor: DoctorRef) -> str:
     return f"{doctor.position} — {doctor.short_name}"
 
 
 def doctors(
-    sid: str, *, organization_id: int, service_id: int, items: Sequence[Doctor], page: int = 0
+    sid: str, *, organization_id: int, service_id: int, items: Sequence[DoctorRef], page: int = 0
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(

@@ -1,54 +1,218 @@
-"""Read-only lookups of organizations, services and doctors."""
+"""Organizations, services and doctors: read from memory, reloaded when an import changed them.
+
+Every click of the booking dialogue shows some of them; they change only when the registry
+is imported. So each process keeps one immutable snapshot per database (`Reference`), and
+compares its version with the stamp every update reads anyway (bot/services/account_facts.py).
+An import increments the stamp in its own transaction (`bump_reference_version`), so a bot
+in another process reloads at its next update. Callers get frozen records, never ORM objects:
+they can't lazy-load, and are safe to share between updates.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from db.models import Doctor, Organization, Service, doctor_services
-
-
-async def list_organizations(session: AsyncSession) -> Sequence[Organization]:
-    return (await session.scalars(select(Organization).order_by(Organization.short_name))).all()
+from bot.unit import current_unit
+from db.models import Doctor, Organization, ReferenceStamp, Service, doctor_services
+from db.models import full_name as _full_name
+from db.models import short_name as _short_name
 
 
-async def get_organization(session: AsyncSession, organization_id: int) -> Organization | None:
-    return await session.get(Organization, organization_id)
+@dataclass(frozen=True, slots=True)
+class OrganizationRef:
+    id: int
+    code: str
+    name: str
+    short_name: str
+    address: str
+    phone: str
+    timezone: str
 
 
-async def list_services(session: AsyncSession, *, organization_id: int) -> Sequence[Service]:
-    return (
-        await session.scalars(
-            select(Service).where(Service.organization_id == organization_id).order_by(Service.name)
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    id: int
+    code: str
+    name: str
+    organization: OrganizationRef
+
+    @property
+    def organization_id(self) -> int:
+        return self.organization.id
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorRef:
+    id: int
+    code: str
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    position: str
+    slot_minutes: int
+    organization: OrganizationRef
+
+    @property
+    def organization_id(self) -> int:
+        return self.organization.id
+
+    @property
+    def full_name(self) -> str:
+        return _full_name(self.last_name, self.first_name, self.middle_name)
+
+    @property
+    def short_name(self) -> str:
+        return _short_name(self.last_name, self.first_name, self.middle_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    version: int
+    organizations: tuple[OrganizationRef, ...]  # by short name
+    services_of: dict[int, tuple[ServiceRef, ...]] = field(repr=False)  # by organization, by name
+    doctors_of: dict[int, tuple[DoctorRef, ...]] = field(repr=False)  # by service, by name
+    organization_by_id: dict[int, OrganizationRef] = field(repr=False)
+    service_by_id: dict[int, ServiceRef] = field(repr=False)
+    doctor_by_id: dict[int, DoctorRef] = field(repr=False)
+
+
+_snapshots: WeakKeyDictionary[Engine, Reference] = WeakKeyDictionary()
+
+
+async def reference(session: AsyncSession) -> Reference:
+    """The current snapshot; the stamp comes from the update's facts when there is one."""
+    unit = current_unit()
+    version = unit.reference_version if unit is not None and unit.session is session else None
+    if version is None:
+        version = await _stamp(session)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    known = _snapshots.get(engine)
+    if known is None or known.version != version:
+        known = await _load(session, version=version)
+        _snapshots[engine] = known
+    return known
+
+
+async def _stamp(session: AsyncSession) -> int:
+    return int(await session.scalar(select(ReferenceStamp.version)) or 0)
+
+
+async def bump_reference_version(session: AsyncSession) -> None:
+    """Called by whatever changes organizations, services, doctors or hours (not committed)."""
+    await session.execute(update(ReferenceStamp).values(version=ReferenceStamp.version + 1))
+
+
+async def _load(session: AsyncSession, *, version: int) -> Reference:
+    organizations = {
+        row.id: OrganizationRef(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            short_name=row.short_name,
+            address=row.address,
+            phone=row.phone,
+            timezone=row.timezone,
         )
-    ).all()
-
-
-async def get_service(session: AsyncSession, service_id: int) -> Service | None:
-    return await session.get(Service, service_id, options=[selectinload(Service.organization)])
-
-
-async def list_doctors(session: AsyncSession, *, service_id: int) -> Sequence[Doctor]:
-    return (
-        await session.scalars(
-            select(Doctor)
-            .join(doctor_services, doctor_services.c.doctor_id == Doctor.id)
-            .where(doctor_services.c.service_id == service_id)
-            .order_by(Doctor.last_name, Doctor.first_name)
+        for row in await session.execute(
+            select(
+                Organization.id,
+                Organization.code,
+                Organization.name,
+                Organization.short_name,
+                Organization.address,
+                Organization.phone,
+                Organization.timezone,
+            )
         )
-    ).all()
+    }
+    services = {
+        row.id: ServiceRef(
+            id=row.id, code=row.code, name=row.name, organization=organizations[row.organization_id]
+        )
+        for row in await session.execute(
+            select(Service.id, Service.code, Service.name, Service.organization_id)
+        )
+    }
+    doctors = {
+        row.id: DoctorRef(
+            id=row.id,
+            code=row.code,
+            last_name=row.last_name,
+            first_name=row.first_name,
+            middle_name=row.middle_name,
+            position=row.position,
+            slot_minutes=row.slot_minutes,
+            organization=organizations[row.organization_id],
+        )
+        for row in await session.execute(
+            select(
+                Doctor.id,
+                Doctor.code,
+                Doctor.last_name,
+                Doctor.first_name,
+                Doctor.middle_name,
+                Doctor.position,
+                Doctor.slot_minutes,
+                Doctor.organization_id,
+            )
+        )
+    }
+    services_of: dict[int, list[ServiceRef]] = {}
+    for service in sorted(services.values(), key=lambda s: s.name):
+        services_of.setdefault(service.organization.id, []).append(service)
+    doctors_of: dict[int, list[DoctorRef]] = {}
+    links = await session.execute(select(doctor_services.c.service_id, doctor_services.c.doctor_id))
+    for service_id, doctor_id in links:
+        doctors_of.setdefault(service_id, []).append(doctors[doctor_id])
+    return Reference(
+        version=version,
+        organizations=tuple(sorted(organizations.values(), key=lambda o: o.short_name)),
+        services_of={org: tuple(items) for org, items in services_of.items()},
+        doctors_of={
+            service: tuple(sorted(items, key=lambda d: (d.last_name, d.first_name)))
+            for service, items in doctors_of.items()
+        },
+        organization_by_id=organizations,
+        service_by_id=services,
+        doctor_by_id=doctors,
+    )
+
+
+async def list_organizations(session: AsyncSession) -> Sequence[OrganizationRef]:
+    return (await reference(session)).organizations
+
+
+async def get_organization(session: AsyncSession, organization_id: int) -> OrganizationRef | None:
+    return (await reference(session)).organization_by_id.get(organization_id)
+
+
+async def list_services(session: AsyncSession, *, organization_id: int) -> Sequence[ServiceRef]:
+    return (await reference(session)).services_of.get(organization_id, ())
+
+
+async def get_service(session: AsyncSession, service_id: int) -> ServiceRef | None:
+    return (await reference(session)).service_by_id.get(service_id)
+
+
+async def list_doctors(session: AsyncSession, *, service_id: int) -> Sequence[DoctorRef]:
+    return (await reference(session)).doctors_of.get(service_id, ())
 
 
 async def get_doctor_for_service(
     session: AsyncSession, *, doctor_id: int, service_id: int
-) -> Doctor | None:
+) -> DoctorRef | None:
     """The doctor, only if they provide the service (callback data can be forged)."""
-    return await session.scalar(
-        select(Doctor)
-        .join(doctor_services, doctor_services.c.doctor_id == Doctor.id)
-        .where(Doctor.id == doctor_id, doctor_services.c.service_id == service_id)
-        .options(selectinload(Doctor.organization))
-    )
+    for doctor in (await reference(session)).doctors_of.get(service_id, ()):
+        if doctor.id == doctor_id:
+            return doctor
+    return None
+
+
+async def get_doctor(session: AsyncSession, doctor_id: int) -> DoctorRef | None:
+    return (await reference(session)).doctor_by_id.get(doctor_id)

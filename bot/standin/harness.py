@@ -23,7 +23,7 @@ from bot.services.clock import Clock
 from bot.services.installation import Purpose
 from bot.standin.client import SimUser
 from bot.standin.server import StandInServer, TgUser
-from bot.standin.tracker import HandledTracker
+from bot.standin.tracker import HandledTracker, track_outermost
 from bot.startup import open_database, prepare_data
 from db.engine import Database
 
@@ -105,7 +105,7 @@ class BotHarness:
 
     async def start_bot(self) -> None:
         self._dp = create_dispatcher(self.database, settings=self._settings, clock=self.clock)
-        self._dp.update.outer_middleware(HandledTracker(self.server))
+        track_outermost(self._dp, HandledTracker(self.server))
         self._bot = create_bot(self._settings)
         self.reminders = self.reminder_dispatcher()
         await self.reminders.recover()

@@ -8,7 +8,8 @@ schema test read) and every relationship target is in the registry before mapper
 * ``patients``: patients and their documents;
 * ``bookings``: bookings, reminders and the audit trail;
 * ``accounts``: Telegram chats and accounts, consents, identification failures, staff,
-  FSM storage and the installation record.
+  FSM storage and the installation record;
+* ``reference``: the stamp an import increments, so running bots reload their cache.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from db.models.catalog import (
     doctor_services,
 )
 from db.models.patients import Patient, PatientDocument
+from db.models.reference import ReferenceStamp
 
 __all__ = [
     "AccountPatient",
@@ -54,6 +56,7 @@ __all__ = [
     "Organization",
     "Patient",
     "PatientDocument",
+    "ReferenceStamp",
     "Reminder",
     "ReminderState",
     "Service",

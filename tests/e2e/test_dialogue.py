@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.keyboards.callbacks import IdentityStep, OrgPick, SlotPick
+from bot.services.catalog import bump_reference_version
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness
 from db.models import Booking, BookingStatus, Consent, FsmRecord, Organization
@@ -296,6 +297,8 @@ async def test_long_lists_of_organizations_are_paged(harness: BotHarness) -> Non
             )
             for n in range(10, 30)
         )
+        # As an import does: running bots reload their cached reference data.
+        await bump_reference_version(session)
         await session.commit()
     user = harness.user(3012, "Пётр")
     await user.send("/start")

@@ -11,6 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from bot.config import BookingSettings
+from bot.services.catalog import bump_reference_version
 from bot.services.clock import ManualClock
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
@@ -291,6 +292,8 @@ async def test_move_to_another_doctor_of_the_same_service(harness: BotHarness) -
         doctor.services = [service]
         doctor.hours = [WorkingHours(weekday=3, start_time=time(14), end_time=time(15))]
         session.add(doctor)
+        # As an import does: running bots reload their cached reference data.
+        await bump_reference_version(session)
         await session.commit()
     await refresh_slots(harness.database, settings=harness.settings, clock=harness.clock)
 

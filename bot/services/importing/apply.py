@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.services.catalog import bump_reference_version
 from bot.services.importing.schema import (
     DoctorPlan,
     DocumentPlan,
@@ -96,6 +97,8 @@ async def import_data(
     plan = validate(data, today=_latest_date_on_earth(now))
     try:
         report = await _apply(session, plan=plan, now=now, horizon_days=horizon_days)
+        # In the same transaction: running bots reload their cached reference data.
+        await bump_reference_version(session)
         await session.commit()
     except BaseException:
         await session.rollback()

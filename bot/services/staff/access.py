@@ -27,15 +27,19 @@ class StaffAccess:
         return not self.organization_codes or organization_code in self.organization_codes
 
 
-async def access_of(
-    session: AsyncSession, *, telegram_user_id: int, admins: Iterable[int]
+def access_from(
+    *,
+    telegram_user_id: int,
+    admins: Iterable[int],
+    role: StaffRole | None,
+    organization_codes: Sequence[str],
 ) -> StaffAccess | None:
+    """Admins come from the config; everyone else from their staff_members row, if any."""
     if telegram_user_id in set(admins):
         return StaffAccess(telegram_user_id, StaffRole.ADMIN, ())
-    member = await session.get(StaffMember, telegram_user_id)
-    if member is None:
+    if role is None:
         return None
-    return StaffAccess(telegram_user_id, member.role, tuple(member.organization_codes or ()))
+    return StaffAccess(telegram_user_id, role, tuple(organization_codes))
 
 
 StaffErrorValue = str | int | bool | tuple[str, ...]
