@@ -31,7 +31,11 @@ async def test_an_import_by_another_process_reaches_the_running_bot(
 ) -> None:
     user = harness.user(1001, "Пётр")
     await user.send("/start")
-    assert [row[0] for row in user.buttons()] == ["Поликлиника № 1", "Поликлиника № 2", "Мои записи"]
+    assert [row[0] for row in user.buttons()] == [
+        "Поликлиника № 1",
+        "Поликлиника № 2",
+        "Мои записи",
+    ]
 
     registry = tmp_path / "registry.toml"
     registry.write_text(CLINIC.read_text(encoding="utf-8") + NEW_ORGANIZATION, encoding="utf-8")
