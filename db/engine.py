@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_POOL_SIZE = 16
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -30,9 +31,16 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
+    pool: dict[str, Any] = {}
     if parsed.database and parsed.database != ":memory:":
         make_private_file(Path(parsed.database))
-    engine = create_async_engine(url, echo=echo, hide_parameters=True)
+        # A fixed set of connections, never opened and closed under load: each aiosqlite
+        # connection is a thread plus four PRAGMAs, and overflow connections were being
+        # created and dropped on every burst. SQLite writes one at a time anyway, so more
+        # updates than this simply wait their turn for a connection (an update holds one
+        # connection at most, so waiting can't deadlock).
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": 120}
+    engine = create_async_engine(url, echo=echo, hide_parameters=True, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
