@@ -3,17 +3,23 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib.resources
+import logging
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from io import BytesIO
 
 import pytest
 import segno
+from fpdf import FPDF
 from pypdf import PageObject, PdfReader
 
 from bot.i18n import use_locale
-from bot.services import ticket
+from bot.services import ticket, ticket_fonts
 from bot.services.ticket import render_ticket, render_ticket_pdf, ticket_qr
+from bot.services.visits import VisitRecord
 from tests.factories import visit_record
 
 LONG = visit_record(
@@ -213,6 +219,15 @@ async def test_async_wrapper_renders_the_same_ticket() -> None:
     assert _squash(LONG.patient_full_name) in _squash(text)
 
 
+@pytest.fixture
+def unprepared() -> Iterator[None]:
+    """No font prepared yet, as in a new process (and none left behind a test that broke them)."""
+    ticket_fonts.forget_prepared()
+    yield
+    ticket_fonts.forget_prepared()
+
+
+@pytest.mark.usefixtures("unprepared")
 def test_font_files_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     ticket._font_files.cache_clear()
     render_ticket_pdf(LONG, issued_at=ISSUED_AT)
@@ -222,10 +237,201 @@ def test_font_files_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(importlib.resources, "files", no_disk)
     second = render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+    # Preparing another cut, and a ticket with the full fonts, use the bytes read then too.
+    wide = render_ticket_pdf(
+        dataclasses.replace(LONG, patient_full_name="Łukasz Żółć"), issued_at=ISSUED_AT
+    )
+    full = render_ticket_pdf(
+        dataclasses.replace(LONG, patient_full_name="Nguyễn Thị Hương"), issued_at=ISSUED_AT
+    )
 
-    info = ticket._font_files.cache_info()
-    assert (info.misses, info.hits) == (1, 1)
+    assert ticket._font_files.cache_info().misses == 1
     assert "Талон" in _read(second)[1]
+    assert "Łukasz Żółć" in _read(wide)[1]
+    assert "Nguyễn Thị Hương" in _read(full)[1]
+
+
+# ---- Fonts prepared once per process (bot/services/ticket_fonts.py) --------------------------
+
+
+@pytest.fixture
+def full_fonts_used(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The styles of the full fonts parsed for a document, in order (empty: prepared fonts)."""
+    used: list[str] = []
+    add_full_font = ticket._add_full_font
+
+    def spy(pdf: FPDF, *, style: str, data: bytes) -> None:
+        used.append(style)
+        add_full_font(pdf, style=style, data=data)
+
+    monkeypatch.setattr(ticket, "_add_full_font", spy)
+    return used
+
+
+def _full_fonts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ticket, "_prepared_faces", lambda _text: None)
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+@pytest.mark.parametrize("data", [LONG, visit_record()], ids=["long", "usual"])
+def test_usual_tickets_use_the_prepared_fonts(
+    full_fonts_used: list[str], locale: str, data: VisitRecord
+) -> None:
+    with use_locale(locale):
+        texts = ticket._texts(data, ISSUED_AT)
+        faces = ticket._prepared_faces(texts.characters())
+        pdf = render_ticket_pdf(data, issued_at=ISSUED_AT)
+    assert faces is not None
+    assert faces.cut is ticket_fonts.RUSSIAN_CUT
+    assert full_fonts_used == []
+    assert _squash(data.patient_full_name) in _squash(_read(pdf)[1])
+
+
+@pytest.mark.parametrize(
+    ("name", "cut"),
+    [
+        ("Zoë O’Brien-Ñúñez", "russian"),
+        ("Łukasz Żółć-Dąbrowski", "wide"),
+        ("Ərtoğrul Şahin İsmayıl", "wide"),
+        ("Әлия Нурғалиева", "wide"),
+        ("Nguyễn Thị Hương", None),
+        ("Αλέξανδρος Παπαδόπουλος", None),
+    ],
+)
+def test_names_with_other_letters_are_printed(
+    full_fonts_used: list[str],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    cut: str | None,
+) -> None:
+    data = dataclasses.replace(LONG, patient_full_name=name, doctor_full_name=f"Д-р {name}")
+    texts = ticket._texts(data, ISSUED_AT)
+    faces = ticket._prepared_faces(texts.characters())
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        _, text = _read(render_ticket_pdf(data, issued_at=ISSUED_AT))
+    assert (faces.cut.name if faces else None) == cut
+    # Outside the prepared cuts the ticket is rendered with the full fonts, as it always was.
+    assert full_fonts_used == ([] if cut else ["", "B"])
+    assert name in text
+    assert f"Д-р {name}" in text
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+
+
+def test_prepared_and_full_fonts_print_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    prepared = PdfReader(BytesIO(render_ticket_pdf(LONG, issued_at=ISSUED_AT)))
+    _full_fonts_only(monkeypatch)
+    full = PdfReader(BytesIO(render_ticket_pdf(LONG, issued_at=ISSUED_AT)))
+
+    assert prepared.pages[0].extract_text() == full.pages[0].extract_text()
+
+    def placements(reader: PdfReader) -> list[tuple[str, float, float, str, float]]:
+        found: list[tuple[str, float, float, str, float]] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+            if text.strip():
+                name = str(font["/BaseFont"]) if isinstance(font, dict) else ""
+                found.append((text, round(tm[4], 2), round(tm[5], 2), name, size))
+
+        reader.pages[0].extract_text(visitor_text=visit)
+        return found
+
+    # Every piece of text in the same place, in the same face and size.
+    assert len(placements(prepared)) > 10
+    assert placements(prepared) == placements(full)
+
+
+def test_a_ticket_renders_the_same_bytes_every_time() -> None:
+    first = render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+    # Other tickets in between (other characters, another cut) change nothing in the next one.
+    render_ticket_pdf(
+        dataclasses.replace(LONG, patient_full_name="Łukasz Żółć"), issued_at=ISSUED_AT
+    )
+    render_ticket_pdf(visit_record(), issued_at=ISSUED_AT)
+    with use_locale("en"):
+        render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+    assert render_ticket_pdf(LONG, issued_at=ISSUED_AT) == first
+
+
+_THREAD_NAMES = (
+    "Салтыков-Щедрин Михаил Евграфович",
+    "Zoë O’Brien-Ñúñez",
+    "Łukasz Żółć-Dąbrowski",
+    "Әлия Нурғалиева",
+    "Nguyễn Thị Hương",
+    "Римская-Корсакова Анна-Мария",
+)
+
+
+@pytest.mark.usefixtures("unprepared")
+def test_tickets_render_concurrently_in_threads() -> None:
+    jobs = [
+        (
+            "en" if index % 3 == 0 else "ru",
+            dataclasses.replace(
+                LONG,
+                ticket_number=f"T-{index:04d}",
+                patient_full_name=f"{_THREAD_NAMES[index % len(_THREAD_NAMES)]} {index}",
+            ),
+        )
+        for index in range(12)
+    ]
+    # The first six start at once, before any font is prepared: they race to prepare the cuts.
+    start = threading.Barrier(6)
+
+    def render(job: tuple[str, VisitRecord]) -> bytes:
+        locale, data = job
+        if int(data.ticket_number[2:]) < 6:
+            start.wait(timeout=30)
+        with use_locale(locale):
+            return render_ticket_pdf(data, issued_at=ISSUED_AT)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        concurrent = list(pool.map(render, jobs))
+
+    for (locale, data), pdf in zip(jobs, concurrent, strict=True):
+        _, text = _read(pdf)
+        assert data.patient_full_name in text
+        assert data.ticket_number in text
+        others = {other.ticket_number for _, other in jobs} - {data.ticket_number}
+        assert not any(number in text for number in others)
+        # The same bytes as the same ticket rendered alone.
+        with use_locale(locale):
+            assert render_ticket_pdf(data, issued_at=ISSUED_AT) == pdf
+
+
+@pytest.mark.usefixtures("unprepared")
+def test_fonts_can_be_prepared_before_the_first_ticket(full_fonts_used: list[str]) -> None:
+    ticket.prepare_fonts()
+    prepared = ticket_fonts._prepared_cut(ticket_fonts.RUSSIAN_CUT, "", b"", b"")
+    assert prepared is not None  # prepared already: the empty font files were not needed
+    ticket.prepare_fonts()
+    assert ticket_fonts._prepared_cut(ticket_fonts.RUSSIAN_CUT, "", b"", b"") is prepared
+    render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+    assert full_fonts_used == []
+
+
+@pytest.mark.usefixtures("unprepared")
+def test_fonts_that_cannot_be_prepared_fall_back_to_the_full_fonts(
+    monkeypatch: pytest.MonkeyPatch, full_fonts_used: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("an fpdf2 that embeds fonts differently")
+
+    monkeypatch.setattr(ticket_fonts, "_prepare", broken)
+
+    def logged() -> int:
+        return len([r for r in caplog.records if r.name == ticket_fonts.__name__])
+
+    with caplog.at_level(logging.ERROR, logger=ticket_fonts.__name__):
+        first = render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+        after_first = logged()
+        second = render_ticket_pdf(LONG, issued_at=ISSUED_AT)
+
+    assert full_fonts_used == ["", "B", "", "B"]
+    assert _squash(LONG.patient_full_name) in _squash(_read(first)[1])
+    assert first == second
+    # Tried and logged once per cut, not again at every ticket.
+    assert 1 <= after_first == logged() <= len(ticket_fonts._CUTS)
 
 
 # ---- QR code -------------------------------------------------------------------------------
