@@ -1,16 +1,24 @@
-"""The files a patient receives: the PDF ticket and the calendar event (or its cancellation)."""
+"""The files a patient receives: the PDF ticket and the calendar event (or its cancellation).
+
+The renderers are imported where a file is sent, not at start: fpdf2, fontTools, Pillow and
+segno (the ticket) and icalendar (the calendar file) take about 20 MiB that a bot which has
+not yet sent a file does not need, and an update that sends none never waits for them.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import sys
 from datetime import datetime
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from bot.i18n import t
-from bot.services.calendar import booking_cancellation, booking_event
-from bot.services.ticket import render_ticket
 from bot.services.visits import VisitRecord
+
+TICKET_MODULE = "bot.services.ticket"
 
 
 async def send_ticket(
@@ -21,6 +29,13 @@ async def send_ticket(
     issued_at: datetime,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message:
+    # Lazy: the PDF libraries load with the first ticket, not at start (see the docstring).
+    # Their import takes about 0.4 s; in a worker thread it holds the other chats' updates up
+    # about half as long (measured).
+    if TICKET_MODULE not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, TICKET_MODULE)
+    from bot.services.ticket import render_ticket
+
     pdf = await render_ticket(visit, issued_at=issued_at)
     return await bot.send_document(
         chat_id,
@@ -33,6 +48,9 @@ async def send_ticket(
 async def send_calendar(
     bot: Bot, chat_id: int, visit: VisitRecord, *, now: datetime, cancelled: bool = False
 ) -> Message:
+    # Lazy: icalendar loads with the first calendar file, not at start (see the docstring).
+    from bot.services.calendar import booking_cancellation, booking_event
+
     ics = (booking_cancellation if cancelled else booking_event)(visit, now=now)
     suffix = "-cancel" if cancelled else ""
     return await bot.send_document(

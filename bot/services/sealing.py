@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -36,7 +37,21 @@ class Sealer:
     value copied into another dialogue does not open there."""
 
     def __init__(self, key: bytes | None = None) -> None:
-        self._aead = AESGCM(key if key is not None else AESGCM.generate_key(KEY_BYTES * 8))
+        # The key now (AESGCM.generate_key is os.urandom too), the cipher at its first use:
+        # cryptography takes about 6 MiB, loaded only when a patient first types a number.
+        self._key = key if key is not None else os.urandom(KEY_BYTES)
+        if len(self._key) not in (16, 24, 32):
+            # What AESGCM would refuse, refused at start rather than at a patient's first number.
+            raise ValueError("the sealing key must be 16, 24 or 32 bytes long")
+        self._cipher: AESGCM | None = None
+
+    @property
+    def _aead(self) -> AESGCM:
+        if self._cipher is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._cipher = AESGCM(self._key)
+        return self._cipher
 
     def seal(self, value: str, *, context: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
@@ -48,6 +63,8 @@ class Sealer:
         context, or is not a sealed value at all."""
         if not isinstance(token, str):
             return None
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = base64.urlsafe_b64decode(token.encode("ascii"))
             plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
