@@ -106,19 +106,41 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
     from pydantic import SecretStr
 
     from bot.app import create_bot, create_dispatcher
-    from bot.config import DatabaseSettings, ReminderSettings, Settings, TelegramSettings
+    from bot.config import (
+        BookingSettings,
+        DatabaseSettings,
+        ReminderSettings,
+        Settings,
+        TelegramSettings,
+    )
     from bot.services.clock import ManualClock
-    from bot.startup import open_database, prepare_data
+    from bot.startup import open_database, prepare_data, start_slot_refresh
 
     settings = Settings(
         telegram=TelegramSettings(token=SecretStr(config["token"]), api_base=config["api_base"]),
         database=DatabaseSettings(url=config["db_url"]),
         reminders=ReminderSettings(per_chat_interval_seconds=0),
+        # "horizon_days": the horizon the database's slots were made for (the registry's).
+        booking=BookingSettings(
+            horizon_days=config.get("horizon_days", BookingSettings().horizon_days)
+        ),
     )
     clock = ManualClock(datetime.fromisoformat(config["now"]))
     async with open_database(settings) as db:
         await prepare_data(db, settings=settings, clock=clock)
-        yield create_dispatcher(db, settings=settings, clock=clock), create_bot(settings)
+        # "refresh": the regeneration of all slots in the background, as `run_polling` starts
+        # it (the registry section's start-up line); off by default, so that no background
+        # work runs during the dialogue sections' measurements.
+        refresh = (
+            start_slot_refresh(db, settings=settings, clock=clock)
+            if config.get("refresh")
+            else None
+        )
+        try:
+            yield create_dispatcher(db, settings=settings, clock=clock), create_bot(settings)
+        finally:
+            if refresh is not None:
+                await refresh.stop()
 
 
 @contextlib.asynccontextmanager
@@ -179,6 +201,31 @@ async def main() -> None:
     config = json.loads(await commands.readline())
     # TALON_BENCH_PROFILE=<dir>: a cProfile of each Talon bot process (main thread only) is
     # written there at quit, for finding where a click's time goes (see bench/README.md).
+    # TALON_BENCH_TRACEMALLOC=<dir>: the Talon bot process traces its Python allocations, and
+    # each SIGUSR1 writes a snapshot there, talon-<pid>-<n>.tracemalloc (the memory section
+    # sends one before and one after its dialogues), for finding what an open dialogue keeps.
+    # Tracing slows the bot and adds to its RSS: the table's figures mean nothing in that run.
+    snapshot_dir = os.environ.get("TALON_BENCH_TRACEMALLOC")
+    if snapshot_dir and config["mode"] == "talon":
+        import gc
+        import signal
+        import tracemalloc
+
+        tracemalloc.start(12)
+        taken = 0
+
+        def snapshot(signum: int, frame: object) -> None:
+            nonlocal taken
+            taken += 1
+            path = os.path.join(snapshot_dir, f"talon-{os.getpid()}-{taken}.tracemalloc")
+            # What is kept, not what awaits the cycle collector (how much did goes to stderr).
+            found = gc.collect()
+            os.write(2, f"bot: snapshot {taken}: {found} unreachable objects collected\n".encode())
+            # Under another name until complete: the benchmark waits for the finished file.
+            tracemalloc.take_snapshot().dump(path + ".part")
+            os.rename(path + ".part", path)
+
+        signal.signal(signal.SIGUSR1, snapshot)
     profile_dir = os.environ.get("TALON_BENCH_PROFILE")
     if not profile_dir or config["mode"] != "talon":
         await serve(config, commands)

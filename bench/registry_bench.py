@@ -1,18 +1,23 @@
-"""A region's registry: import, regeneration with nothing to change, and the two grids.
+"""A region's registry: import, regeneration, the two grids, and the bot starting on it.
 
 A generated import file (bench/clinic.py `registry_file`) of D doctors, each working every
 day 08:00–18:00 in 15-minute appointments (40 a day), is imported into a fresh SQLite file
 with a horizon of H days (`generate_slots` makes H + 1 days, so D × (H + 1) × 40 slots). Then,
 on the same database:
 
-* `generate_slots` again, with nothing to change (what `python -m bot slots` and every start
-  of the bot do);
+* `generate_slots` again, with nothing to change (what `python -m bot slots` does, and the
+  bot in the background after it starts);
 * the day grid and the time grid of one doctor, through the services the bot's screens call
   (bot/handlers/screens.py `days` → `slots.doctor_days`, `times` → `slots.day_slots`), each in
   a fresh session, median of several runs. Side by side with each, the floor: one Core query
   on the same index that gives the same answer (the free slots per day as one GROUP BY; the
   day's slots as rows). The registry holds no bookings and its days are the same in UTC and in
-  Moscow, so the floors can be that simple; the answers are compared.
+  Moscow, so the floors can be that simple; the answers are compared;
+* the Talon bot process (bench/botproc.py, with the regeneration in the background as
+  `run_polling` starts it) started on that database: seconds from starting the process until
+  its answer to /start reached the stand-in; the baseline is the bare aiogram bot, started and
+  asked the same way;
+* `generate_slots` a day later, as the nightly job finds it: one new day for every doctor.
 """
 
 from __future__ import annotations
@@ -24,20 +29,23 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 
 from bench.clinic import SLOTS_PER_DAY, TIMEZONE, registry_file
-from bench.driver import BenchError
+from bench.driver import BenchError, BotProcess, Driver, Step
 from bench.table import Row, ms, ratio
 from bot.services import slots
 from bot.services.importing import import_data, load_toml
+from bot.standin.harness import random_token
+from bot.standin.server import StandInServer
 from db.engine import Database, open_database
 from db.models import Booking, BookingStatus, Doctor, Slot
 
 TZ = ZoneInfo(TIMEZONE)
+START_TIMEOUT = 120.0
 # Midnight in Moscow: today's 40 appointments are all ahead.
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=TZ)
 T = TypeVar("T")
@@ -64,6 +72,24 @@ async def _median(
         times.append(time.perf_counter() - began)
     assert result is not None
     return statistics.median(times[1:]), result
+
+
+async def _answers_start(mode: Literal["talon", "bare"], url: str, days: int) -> float:
+    """Seconds from starting the bot process until its answer to /start was handled."""
+    async with StandInServer(token=random_token()) as server:
+        driver = Driver(server, timeout=START_TIMEOUT)
+        user = driver.user(1, "Пациент")
+        began = time.perf_counter()
+        async with BotProcess(
+            server, mode=mode, db_url=url, now=NOW.isoformat(), refresh=True, horizon_days=days
+        ) as bot:
+            await driver.walk(user, [Step.send("/start")])
+            answered = time.perf_counter() - began
+            driver.check_clean()
+            sent = [m for m in server.messages(user.id) if m.from_bot]
+            if not sent or not sent[-1].inline_keyboard:
+                raise BenchError(f"the {bot.mode} bot did not answer /start with buttons")
+    return answered
 
 
 def _free(query: Any, doctor_id: int, since: datetime, until: datetime) -> Any:
@@ -141,6 +167,21 @@ async def run(doctors: int, days: int, repeats: int) -> list[Row]:
             rows_s, rows = await _median(db, repeats, time_floor, core=True)
             if [i.id for i in items if i.is_free] != [r.id for r in rows]:
                 raise BenchError("the time grid and its Core floor disagree")
+
+            _progress("starting the bot on the registry, and a bare aiogram bot…")
+            talon_start_s = await _answers_start("talon", url, days)
+            bare_start_s = await _answers_start("bare", url, days)
+            _progress(f"/start answered {talon_start_s:.1f} s after start; a day later…")
+
+            began = time.perf_counter()
+            async with db.sessions() as session:
+                nightly = await slots.generate_slots(
+                    session, now=NOW + timedelta(days=1), horizon_days=days
+                )
+                await session.commit()
+            nightly_s = time.perf_counter() - began
+            if nightly != doctors * SLOTS_PER_DAY:
+                raise BenchError(f"a day later {nightly} slots were added, not one day's")
     section = "registry"
     return [
         Row(
@@ -170,5 +211,18 @@ async def run(doctors: int, days: int, repeats: int) -> list[Row]:
             ms(times_s),
             ms(rows_s),
             ratio(times_s, rows_s),
+        ),
+        Row(
+            section,
+            "/start answered after the bot starts on it (baseline: bare aiogram bot)",
+            f"{talon_start_s:.2f} s",
+            f"{bare_start_s:.2f} s",
+            ratio(talon_start_s, bare_start_s),
+        ),
+        Row(
+            section,
+            "regeneration a day later (one new day per doctor)",
+            f"{nightly_s:.2f} s",
+            f"{nightly:,} added",
         ),
     ]

@@ -49,7 +49,7 @@ from bot.middlewares import IdentityGuard, LanguageMiddleware, UnitOfWork
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
-from bot.startup import open_database, prepare_data, refresh_slots
+from bot.startup import open_database, prepare_data, refresh_slots, start_slot_refresh
 from db.engine import Database
 
 logger = logging.getLogger(__name__)
@@ -239,10 +239,14 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
         await reminders.recover()
         scheduler = create_scheduler(db, dp, settings=settings, clock=clock, reminders=reminders)
         scheduler.start()
+        # Everybody's slots brought up to date in the background: the bot answers meanwhile
+        # (prepare_data has already filled any doctor who had no future slot at all).
+        refresh = start_slot_refresh(db, settings=settings, clock=clock)
         try:
             await register_commands(bot)
             await dp.start_polling(bot, polling_timeout=settings.telegram.polling_timeout)
         finally:
+            await refresh.stop()
             scheduler.shutdown(wait=False)
             await reminders.drain()
             await bot.session.close()

@@ -1,10 +1,13 @@
 """Start-up and periodic data work shared by the bot and the command line: opening the
-database for the bot or the sandbox, the demo data, slot generation. Wiring that reads the
-settings, so it lives beside the app, not among the domain services."""
+database for the bot or the sandbox, the demo data, slot generation (at start for doctors
+with none, then in the background). Wiring that reads the settings, so it lives beside the
+app, not among the domain services."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +17,7 @@ from bot.config import Settings
 from bot.services.clock import Clock, SystemClock
 from bot.services.importing import import_data, load_toml
 from bot.services.installation import Purpose, check_sandbox_database, record_installation
-from bot.services.slots import generate_slots
+from bot.services.slots import doctors_without_slots, generate_slots
 from db.engine import Database
 from db.engine import open_database as db_open
 from db.models import Organization
@@ -42,7 +45,13 @@ async def open_database(
 
 
 async def prepare_data(db: Database, *, settings: Settings, clock: Clock) -> None:
-    """Demo data on an empty database (if enabled), then slots for the horizon."""
+    """What must be done before the bot answers anybody: demo data on an empty database (if
+    enabled), and slots for doctors that have none ahead (a first start, doctors added by
+    hand, a database left unused for longer than the horizon).
+
+    The regeneration of everybody's slots (new days, changed hours) does not hold the start
+    up: `start_slot_refresh` runs it in the background.
+    """
     async with db.sessions() as session:
         empty = await session.scalar(select(Organization.id).limit(1)) is None
         if empty and settings.demo.load_when_empty:
@@ -53,7 +62,18 @@ async def prepare_data(db: Database, *, settings: Settings, clock: Clock) -> Non
                 horizon_days=settings.booking.horizon_days,
             )
             logger.info("demo data loaded: %s", report.summary())
-    await refresh_slots(db, settings=settings, clock=clock)
+    async with db.sessions() as session:
+        now = clock.now()
+        missing = await doctors_without_slots(session, now=now)
+        if missing:
+            added = await generate_slots(
+                session,
+                now=now,
+                horizon_days=settings.booking.horizon_days,
+                doctor_ids=missing,
+            )
+            await session.commit()
+            logger.info("slots for %d doctors without any: %d new slots", len(missing), added)
 
 
 async def refresh_slots(db: Database, *, settings: Settings, clock: Clock) -> None:
@@ -63,3 +83,54 @@ async def refresh_slots(db: Database, *, settings: Settings, clock: Clock) -> No
         )
         await session.commit()
     logger.info("slot generation: %d new slots", added)
+
+
+class SlotRefresh:
+    """The regeneration of all slots running in the background (`start_slot_refresh`)."""
+
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self.task = task
+
+    @property
+    def done(self) -> bool:
+        return self.task.done()
+
+    async def wait(self) -> None:
+        """Until it has finished (a failure is logged, not raised)."""
+        await asyncio.shield(self.task)
+
+    async def stop(self) -> None:
+        """Cancel it if it still runs (at shutdown), and wait until it has stopped."""
+        self.task.cancel()
+        # Waits without taking on the task's cancellation (a cancellation of the caller still
+        # reaches the caller).
+        await asyncio.wait({self.task})
+
+
+def start_slot_refresh(
+    db: Database,
+    *,
+    settings: Settings,
+    clock: Clock,
+    begin_after: asyncio.Event | None = None,
+) -> SlotRefresh:
+    """`refresh_slots` as a background task of the running loop, in its own session.
+
+    The bot answers patients meanwhile: with nothing to change the regeneration only reads,
+    and it writes (holding SQLite's write lock) only what it has to, at its end. A failure is
+    logged; the nightly job tries again. `begin_after`, when given, is waited for first (for
+    example the dispatcher's start-up).
+    """
+
+    async def run() -> None:
+        if begin_after is not None:
+            await begin_after.wait()
+        began = time.perf_counter()
+        try:
+            await refresh_slots(db, settings=settings, clock=clock)
+        except Exception:
+            logger.exception("slot generation in the background failed")
+        else:
+            logger.info("slot generation took %.1f s", time.perf_counter() - began)
+
+    return SlotRefresh(asyncio.create_task(run(), name="talon-slot-refresh"))

@@ -134,6 +134,9 @@ class Sandbox:
 
     async def start(self) -> None:
         await self.harness.start()
+        # A sandbox restarted days later shows the days since then at once (the bot itself
+        # regenerates in the background; here the page waits the moment it takes).
+        await refresh_slots(self.harness.database, settings=self.harness.settings, clock=self.clock)
         for entry in self.users.values():
             self.harness.server.add_user(entry.user)
         # client_max_size: a bigger body is refused (413) before it is read into memory.

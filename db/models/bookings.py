@@ -31,6 +31,9 @@ class Booking(Base):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_bookings_patient_status", "patient_id", "status"),
+        # Every booking a slot ever had, whatever its status: slot generation asks which
+        # slots to keep, and SQLite checks the foreign key here when a slot is deleted.
+        Index("ix_bookings_slot_id", "slot_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

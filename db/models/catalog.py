@@ -97,6 +97,8 @@ class WorkingHours(Base):
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint("start_time < end_time", name="start_before_end"),
+        # The day grid reads one doctor's week (and SQLite checks the foreign key here).
+        Index("ix_working_hours_doctor_id", "doctor_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +112,12 @@ class WorkingHours(Base):
 
 class Slot(Base):
     __tablename__ = "slots"
-    __table_args__ = (UniqueConstraint("doctor_id", "starts_at"),)
+    __table_args__ = (
+        UniqueConstraint("doctor_id", "starts_at"),
+        # The day and time grids read a doctor's open slots from this index alone (the id is
+        # in every SQLite index), without a look-up in the table for each.
+        Index("ix_slots_doctor_open_start", "doctor_id", "is_open", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))

@@ -10,10 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot.services import slots as slots_module
 from bot.services.booking import identify_patient
 from bot.services.importing import (
     ImportErrors,
@@ -36,6 +37,7 @@ from db.models import (
     WorkingHours,
     doctor_services,
 )
+from tests.unit.test_slots_reference import reference_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "bot" / "data" / "demo.toml"
@@ -579,3 +581,51 @@ async def test_document_moves_between_patients_of_the_same_file(sessions: Sessio
             )
         ).all()
     assert sorted(rows) == [("Григорьев", "snils"), ("Сидоров", "passport")]
+
+
+# --- The slots an import writes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zones", "now", "chunk"),
+    [
+        ((), NOW, None),
+        # Both organizations where clocks go back within the horizon (Europe on 25 October).
+        (("Europe/Berlin", "America/New_York"), datetime(2026, 10, 20, 6, 0, tzinfo=UTC), None),
+        # Written in many chunks, each while the next is built (a region's registry is).
+        ((), NOW, 97),
+    ],
+)
+async def test_import_writes_the_slots_the_old_row_by_row_code_wrote(
+    sessions: Sessions,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zones: tuple[str, ...],
+    now: datetime,
+    chunk: int | None,
+) -> None:
+    """The bulk insert stores the same rows, ids and text of the times as the ORM objects did."""
+    if chunk is not None:
+        monkeypatch.setattr(slots_module, "_WRITE_CHUNK", chunk)
+    data = load_toml(DEMO)
+    for organization, zone in zip(data["organizations"], zones, strict=False):
+        organization["timezone"] = zone
+    await run_import(sessions, data, now=now)
+
+    old_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.sqlite3")
+    try:
+        await upgrade(old_engine)
+        old_sessions = create_session_factory(old_engine)
+        await run_import(old_sessions, data, now=now)
+        async with old_sessions() as session:
+            # The same doctors and hours; their slots made again by the code of before.
+            await session.execute(delete(Slot))
+            await reference_generate(session, now=now, horizon_days=HORIZON)
+            await session.commit()
+        rows = text("SELECT id, doctor_id, starts_at, ends_at, is_open FROM slots ORDER BY id")
+        async with sessions() as new, old_sessions() as old:
+            written = (await new.execute(rows)).all()
+            assert written == (await old.execute(rows)).all()
+            assert len(written) > 100
+    finally:
+        await old_engine.dispose()
