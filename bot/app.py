@@ -5,22 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher, F, methods
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetMe,
-    GetUpdates,
-    SendDocument,
-    SendMessage,
-    SetMyCommands,
-)
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -156,15 +145,15 @@ async def register_commands(bot: Bot) -> None:
 _RESPONSE_TYPES = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
     for method in (
-        AnswerCallbackQuery,
-        DeleteMessage,
-        EditMessageReplyMarkup,
-        EditMessageText,
-        GetMe,
-        GetUpdates,
-        SendDocument,
-        SendMessage,
-        SetMyCommands,
+        methods.AnswerCallbackQuery,
+        methods.DeleteMessage,
+        methods.EditMessageReplyMarkup,
+        methods.EditMessageText,
+        methods.GetMe,
+        methods.GetUpdates,
+        methods.SendDocument,
+        methods.SendMessage,
+        methods.SetMyCommands,
     )
 )
 

@@ -11,7 +11,8 @@ they can't lazy-load, and are safe to share between updates.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select, update
@@ -108,61 +109,31 @@ async def bump_reference_version(session: AsyncSession) -> None:
     await session.execute(update(ReferenceStamp).values(version=ReferenceStamp.version + 1))
 
 
+def _columns(model: type[Any], record: type[Any]) -> list[Any]:
+    """The model's columns named like the record's fields (its references excepted)."""
+    names = [f.name for f in fields(record) if f.name != "organization"]
+    return [getattr(model, name) for name in names]
+
+
 async def _load(session: AsyncSession, *, version: int) -> Reference:
     organizations = {
-        row.id: OrganizationRef(
-            id=row.id,
-            code=row.code,
-            name=row.name,
-            short_name=row.short_name,
-            address=row.address,
-            phone=row.phone,
-            timezone=row.timezone,
-        )
-        for row in await session.execute(
-            select(
-                Organization.id,
-                Organization.code,
-                Organization.name,
-                Organization.short_name,
-                Organization.address,
-                Organization.phone,
-                Organization.timezone,
+        row.id: OrganizationRef(**row._mapping)
+        for row in await session.execute(select(*_columns(Organization, OrganizationRef)))
+    }
+
+    async def with_organization(model: type[Any], record: type[Any]) -> dict[int, Any]:
+        query = select(*_columns(model, record), model.organization_id)
+        rows = (row._mapping for row in await session.execute(query))
+        return {
+            row["id"]: record(
+                **{k: v for k, v in row.items() if k != "organization_id"},
+                organization=organizations[row["organization_id"]],
             )
-        )
-    }
-    services = {
-        row.id: ServiceRef(
-            id=row.id, code=row.code, name=row.name, organization=organizations[row.organization_id]
-        )
-        for row in await session.execute(
-            select(Service.id, Service.code, Service.name, Service.organization_id)
-        )
-    }
-    doctors = {
-        row.id: DoctorRef(
-            id=row.id,
-            code=row.code,
-            last_name=row.last_name,
-            first_name=row.first_name,
-            middle_name=row.middle_name,
-            position=row.position,
-            slot_minutes=row.slot_minutes,
-            organization=organizations[row.organization_id],
-        )
-        for row in await session.execute(
-            select(
-                Doctor.id,
-                Doctor.code,
-                Doctor.last_name,
-                Doctor.first_name,
-                Doctor.middle_name,
-                Doctor.position,
-                Doctor.slot_minutes,
-                Doctor.organization_id,
-            )
-        )
-    }
+            for row in rows
+        }
+
+    services: dict[int, ServiceRef] = await with_organization(Service, ServiceRef)
+    doctors: dict[int, DoctorRef] = await with_organization(Doctor, DoctorRef)
     services_of: dict[int, list[ServiceRef]] = {}
     for service in sorted(services.values(), key=lambda s: s.name):
         services_of.setdefault(service.organization.id, []).append(service)
