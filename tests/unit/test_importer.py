@@ -14,7 +14,6 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.services import slots as slots_module
 from bot.services.booking import identify_patient
 from bot.services.importing import (
     ImportErrors,
@@ -23,6 +22,8 @@ from bot.services.importing import (
     load_toml,
     validate,
 )
+from bot.services.slots import rewriting as slots_rewriting
+from bot.services.slots import storage as slots_storage
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.models import (
@@ -606,7 +607,8 @@ async def test_import_writes_the_slots_the_old_row_by_row_code_wrote(
 ) -> None:
     """The bulk insert stores the same rows, ids and text of the times as the ORM objects did."""
     if chunk is not None:
-        monkeypatch.setattr(slots_module, "_WRITE_CHUNK", chunk)
+        monkeypatch.setattr(slots_rewriting, "_WRITE_CHUNK", chunk)
+        monkeypatch.setattr(slots_storage, "_WRITE_CHUNK", chunk)
     data = load_toml(DEMO)
     for organization, zone in zip(data["organizations"], zones, strict=False):
         organization["timezone"] = zone

@@ -25,7 +25,8 @@ import pytest
 from sqlalchemy import delete, event, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.services.slots import _generate, generate_slots
+from bot.services.slots import generate_slots
+from bot.services.slots.generation import _generate
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.models import (
