@@ -18,7 +18,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -131,6 +131,27 @@ async def _load(session: AsyncSession, key_id: str) -> StoredDialogue | None:
     return StoredDialogue(state=record.state, data=dict(record.data), updated_at=record.updated_at)
 
 
+def _upsert_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(FsmRecord).values(
+        key=bindparam("key"),
+        state=bindparam("state"),
+        data=bindparam("data", type_=FsmRecord.data.type),
+        updated_at=bindparam("updated_at", type_=FsmRecord.updated_at.type),
+    )
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[FsmRecord.key],
+        set_={"state": excluded.state, "data": excluded.data, "updated_at": excluded.updated_at},
+    )
+
+
+# Built once per dialect, with bound parameters (one runs at the end of every update; building
+# it anew each time cost about as much as running it).
+_UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
+
+
 async def _save(
     session: AsyncSession, key_id: str, state: str | None, data: dict[str, Any], *, now: datetime
 ) -> None:
@@ -140,15 +161,9 @@ async def _save(
     record between this update's read and its write.
     """
     if state is None and not data:
-        await session.execute(delete(FsmRecord).where(FsmRecord.key == key_id))
+        await session.execute(_DELETE, {"key": key_id})
         return
-    values = {"key": key_id, "state": state, "data": data, "updated_at": now}
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(FsmRecord).values(values)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[FsmRecord.key],
-            set_={"state": state, "data": data, "updated_at": now},
-        )
+        _UPSERTS[dialect], {"key": key_id, "state": state, "data": data, "updated_at": now}
     )

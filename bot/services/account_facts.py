@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import FsmRecord, ReferenceStamp, StaffMember, StaffRole, TelegramChat
@@ -37,31 +37,38 @@ class AccountFacts:
     reference_version: int  # the stamp of organizations, services and doctors
 
 
+def _facts_statement() -> Any:
+    def of_chat(column: Any) -> Any:
+        return select(column).where(TelegramChat.chat_id == bindparam("user")).scalar_subquery()
+
+    def of_member(column: Any) -> Any:
+        condition = StaffMember.telegram_user_id == bindparam("user")
+        return select(column).where(condition).scalar_subquery()
+
+    def of_dialogue(column: Any) -> Any:
+        return select(column).where(FsmRecord.key == bindparam("key")).scalar_subquery()
+
+    return select(
+        of_chat(TelegramChat.language),
+        of_member(StaffMember.role),
+        of_member(StaffMember.organization_codes),
+        of_dialogue(FsmRecord.updated_at),
+        of_dialogue(FsmRecord.state),
+        of_dialogue(FsmRecord.data),
+        select(ReferenceStamp.version).where(ReferenceStamp.id == 1).scalar_subquery(),
+    )
+
+
+# Built once, with bound parameters: building the statement and its cache key for every
+# update cost as much as running it (measured: 1.13 ms against 0.59 ms per update).
+_FACTS = _facts_statement()
+
+
 async def load_facts(
     session: AsyncSession, *, user_id: int, dialogue_key: str | None
 ) -> AccountFacts:
-    def of_chat(column: Any) -> Any:
-        return select(column).where(TelegramChat.chat_id == user_id).scalar_subquery()
-
-    def of_member(column: Any) -> Any:
-        return select(column).where(StaffMember.telegram_user_id == user_id).scalar_subquery()
-
-    def of_dialogue(column: Any) -> Any:
-        return select(column).where(FsmRecord.key == (dialogue_key or "")).scalar_subquery()
-
-    row = (
-        await session.execute(
-            select(
-                of_chat(TelegramChat.language),
-                of_member(StaffMember.role),
-                of_member(StaffMember.organization_codes),
-                of_dialogue(FsmRecord.updated_at),
-                of_dialogue(FsmRecord.state),
-                of_dialogue(FsmRecord.data),
-                select(ReferenceStamp.version).where(ReferenceStamp.id == 1).scalar_subquery(),
-            )
-        )
-    ).one()
+    parameters = {"user": user_id, "key": dialogue_key or ""}
+    row = (await session.execute(_FACTS, parameters)).one()
     language, role, codes, updated_at, state, data, reference_version = row
     dialogue = (
         StoredDialogue(state=state, data=dict(data or {}), updated_at=updated_at)
