@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ParamSpec
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -60,6 +60,19 @@ async def identify_patient(
     )
 
 
+# Built once with bound parameters: it runs on every press of a time.
+_SLOT_STATE = select(
+    Slot.doctor_id,
+    Slot.starts_at,
+    Slot.is_open,
+    exists().where(
+        doctor_services.c.doctor_id == Slot.doctor_id,
+        doctor_services.c.service_id == bindparam("service_id"),
+    ),
+    exists().where(Booking.slot_id == Slot.id, Booking.status == BookingStatus.ACTIVE),
+).where(Slot.id == bindparam("slot_id"))
+
+
 async def is_slot_bookable(
     session: AsyncSession,
     *,
@@ -72,17 +85,8 @@ async def is_slot_bookable(
 
     One statement (it runs on every press of a time): the slot's row with two EXISTS.
     """
-    provides = exists().where(
-        doctor_services.c.doctor_id == Slot.doctor_id,
-        doctor_services.c.service_id == service_id,
-    )
-    taken = exists().where(Booking.slot_id == Slot.id, Booking.status == BookingStatus.ACTIVE)
     row = (
-        await session.execute(
-            select(Slot.doctor_id, Slot.starts_at, Slot.is_open, provides, taken).where(
-                Slot.id == slot_id
-            )
-        )
+        await session.execute(_SLOT_STATE, {"slot_id": slot_id, "service_id": service_id})
     ).one_or_none()
     if row is None:
         return False
