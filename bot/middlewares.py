@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import SqlAlchemyStorage, storage_key_id
-from bot.i18n import LOCALES, set_locale, t
+from bot.i18n import set_locale, t
 from bot.keyboards import booking as kb
 from bot.services.account_facts import AccountFacts, load_facts
 from bot.services.clock import Clock
@@ -133,11 +133,12 @@ class LanguageMiddleware(BaseMiddleware):
         if user is None:
             return await handler(event, data)
         facts: AccountFacts = data["facts"]
-        language = facts.language if facts.language in LOCALES else None
-        if language is None:
-            language = await settle_language(
-                data["session"], user_id=user.id, language_code=user.language_code
-            )
+        language = await settle_language(
+            data["session"],
+            user_id=user.id,
+            stored=facts.language,
+            language_code=user.language_code,
+        )
         # Set, not scoped: the error handler (outside this middleware) answers in it too.
         # Each update runs in its own task, so the language goes no further.
         set_locale(language)

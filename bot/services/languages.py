@@ -17,12 +17,6 @@ async def language_of(session: AsyncSession, *, chat_id: int) -> str:
     return stored if stored in LOCALES else DEFAULT_LOCALE
 
 
-async def stored_language(session: AsyncSession, *, chat_id: int) -> str | None:
-    """The language the account chose or was given at first contact; None before that."""
-    chat = await session.get(TelegramChat, chat_id)
-    return chat.language if chat is not None and chat.language in LOCALES else None
-
-
 async def choose_language(session: AsyncSession, *, telegram_user_id: int, language: str) -> None:
     """/language: remembered for the account (its private chat); flushed."""
     if language not in LOCALES:

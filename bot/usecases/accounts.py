@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import locale_for
+from bot.i18n import LOCALES, locale_for
 from bot.services import accounts, attempts, consent, languages
 from bot.services.attempts import FailureLimits, Identification
 from bot.services.staff import access
@@ -94,12 +94,13 @@ async def identify(
     return result
 
 
-async def settle_language(session: AsyncSession, *, user_id: int, language_code: str | None) -> str:
-    """The account's language; at first contact Telegram's, remembered (its own small
-    transaction, before the update's handler runs)."""
-    known = await languages.stored_language(session, chat_id=user_id)
-    if known is not None:
-        return known
+async def settle_language(
+    session: AsyncSession, *, user_id: int, stored: str | None, language_code: str | None
+) -> str:
+    """The account's language: `stored` (read with the update's facts), or at first contact
+    Telegram's, remembered (its own small transaction, before the update's handler runs)."""
+    if stored in LOCALES:
+        return stored
     language = locale_for(language_code)
     await choose_language(session, user_id=user_id, language=language)
     return language
