@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ParamSpec
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Select, bindparam, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -114,6 +114,63 @@ class LimitReason(enum.StrEnum):
     TOO_MANY = "too_many"
 
 
+async def lock_patient(session: AsyncSession, *, patient_id: int) -> None:
+    """Serialise the patient's bookings and moves until this transaction ends.
+
+    The limits are a read (the patient's upcoming bookings) followed by a write (the new or
+    moved booking); two transactions of one patient, from two accounts that both know the
+    patient's data, would otherwise both read "none yet" and both write. Whoever takes this
+    lock second waits until the first commits or rolls back, then reads what it left.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks, and Python's sqlite3 driver (legacy transaction control,
+        # db/engine.py) sends BEGIN (deferred) only before the first write: until then every
+        # SELECT sees whatever is committed at that moment, so a check would not be isolated.
+        # A write as the first statement takes the database's write lock (RESERVED; in WAL
+        # mode the one writer's lock, waited for under busy_timeout), and a WAL write
+        # transaction always starts on the newest snapshot: every later read of this
+        # transaction sees every committed booking, and no other writer commits until this
+        # transaction ends. A non-key column is rewritten with itself: nothing changes, and
+        # rewriting the key would make SQLite check every table referencing patients.
+        await session.execute(
+            update(Patient)
+            .where(Patient.id == patient_id)
+            .values(last_name=Patient.last_name)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    # PostgreSQL: the patient's row lock. Under READ COMMITTED each later statement takes a
+    # fresh snapshot, so the check that follows sees the bookings the other one committed.
+    # FOR NO KEY UPDATE (key_share) excludes the other lockers but not the KEY SHARE locks
+    # that foreign-key checks take: rows that merely reference the patient are not held up.
+    await session.execute(
+        select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True)
+    )
+
+
+def _limit_counts(
+    *, patient_id: int, slot_id: int, now: datetime, ignore_booking_id: int | None
+) -> Select[int, int | None]:
+    """One row: how many upcoming active bookings the patient has, and the slot's doctor's
+    id if one of them is with that doctor (else NULL)."""
+    slot_doctor = select(Slot.doctor_id).where(Slot.id == slot_id).scalar_subquery()
+    query = (
+        select(
+            func.count(Booking.id),
+            func.max(case((Slot.doctor_id == slot_doctor, Slot.doctor_id))),
+        )
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.patient_id == patient_id,
+            Booking.status == BookingStatus.ACTIVE,
+            Slot.starts_at > now,
+        )
+    )
+    if ignore_booking_id is not None:
+        query = query.where(Booking.id != ignore_booking_id)
+    return query
+
+
 async def check_limits(
     session: AsyncSession,
     *,
@@ -123,27 +180,21 @@ async def check_limits(
     limits: BookingLimits,
     ignore_booking_id: int | None = None,
 ) -> None:
-    """Per-patient limits on upcoming active bookings (a move doesn't count against itself)."""
-    active = (
-        select(Booking.id, Slot.doctor_id)
-        .join(Slot, Slot.id == Booking.slot_id)
-        .where(
-            Booking.patient_id == patient_id,
-            Booking.status == BookingStatus.ACTIVE,
-            Slot.starts_at > now,
-        )
+    """Per-patient limits on upcoming active bookings (a move doesn't count against itself).
+
+    Takes the patient's lock first (`lock_patient`): the caller's write that follows, in the
+    same transaction, is then decided against every booking committed before it.
+    """
+    await lock_patient(session, patient_id=patient_id)
+    query = _limit_counts(
+        patient_id=patient_id, slot_id=slot_id, now=now, ignore_booking_id=ignore_booking_id
     )
-    if ignore_booking_id is not None:
-        active = active.where(Booking.id != ignore_booking_id)
-    rows = (await session.execute(active)).all()
-    if limits.one_per_doctor:
-        doctor_id = await session.scalar(select(Slot.doctor_id).where(Slot.id == slot_id))
-        if any(row[1] == doctor_id for row in rows):
-            doctor = await session.get(Doctor, doctor_id)
-            raise LimitReachedError(
-                LimitReason.SAME_DOCTOR, detail=doctor.short_name if doctor else ""
-            )
-    if len(rows) >= limits.max_active:
+    active, same_doctor = (await session.execute(query)).one()
+    if limits.one_per_doctor and same_doctor is not None:
+        # Only a refusal needs the doctor's name.
+        doctor = await session.get(Doctor, same_doctor)
+        raise LimitReachedError(LimitReason.SAME_DOCTOR, detail=doctor.short_name if doctor else "")
+    if active >= limits.max_active:
         raise LimitReachedError(LimitReason.TOO_MANY, detail=str(limits.max_active))
 
 

@@ -3,7 +3,9 @@
 Every function here adds and flushes inside the caller's transaction and never commits: the
 use case that calls it owns the transaction (see bot/usecases/ and docs/architecture.md).
 Races are decided by the database at flush or commit: the partial unique index on active
-bookings (IntegrityError) and the booking's revision counter (StaleDataError).
+bookings (IntegrityError) and the booking's revision counter (StaleDataError). The per-patient
+limits are a read before the write, so `check_limits` first takes the patient's lock
+(`booking.lock_patient`): one booking or move of a patient at a time, whichever account asks.
 """
 
 from __future__ import annotations
