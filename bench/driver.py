@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
+import socket
 import statistics
 import sys
 import time
@@ -38,6 +41,7 @@ class BotProcess:
         self.mode = mode
         self._config = {"mode": mode, "api_base": server.base_url, "token": server.token, **config}
         self._proc: asyncio.subprocess.Process | None = None
+        self._stdout: asyncio.StreamReader | None = None
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._cpu: asyncio.Queue[float] = asyncio.Queue()
@@ -48,7 +52,7 @@ class BotProcess:
             raise BenchError("the bot process is not started")
         return self._proc.pid
 
-    async def start(self) -> None:
+    async def _launch(self) -> None:
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -57,6 +61,10 @@ class BotProcess:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
+        self._stdout = self._proc.stdout
+
+    async def start(self) -> None:
+        await self._launch()
         self._send(json.dumps(self._config))
         self._reader = asyncio.create_task(self._read())
         ready = asyncio.create_task(self._ready.wait())
@@ -73,9 +81,8 @@ class BotProcess:
         self._proc.stdin.write(line.encode() + b"\n")
 
     async def _read(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stdout is not None
-        while line := await self._proc.stdout.readline():
+        assert self._stdout is not None
+        while line := await self._stdout.readline():
             kind, _, rest = line.decode().rstrip("\n").partition(" ")
             if kind == "h":
                 update_id, _, error = rest.partition(" ")
@@ -120,6 +127,18 @@ class BotProcess:
                 await self._reader
         self._proc = None
 
+    async def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would; returns once the process is gone."""
+        os.kill(self.pid, signal.SIGKILL)
+        await self._wait_gone()
+
+    async def _wait_gone(self) -> None:
+        async with asyncio.timeout(STOP_TIMEOUT):
+            if self._proc is not None:
+                await self._proc.wait()
+            if self._reader is not None:
+                await self._reader
+
     async def __aenter__(self) -> Self:
         try:
             await self.start()
@@ -130,6 +149,125 @@ class BotProcess:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+class ForkServer:
+    """`python -m bench.botproc --fork-server`: Talon imported once, a bot forked per start.
+
+    For tests that start the bot many times (kill it, start it again): a fresh interpreter
+    spends seconds importing aiogram, a fork a few milliseconds. Each forked bot is a real
+    process of its own (its own event loop, database connections and HTTP client), and
+    SIGKILL ends it like any other.
+    """
+
+    def __init__(self) -> None:
+        self._proc: asyncio.subprocess.Process | None = None
+        self._control: socket.socket | None = None
+
+    async def start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.botproc",
+            "--fork-server",
+            str(theirs.fileno()),
+            cwd=REPO,
+            stdin=asyncio.subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+        )
+        theirs.close()
+        ours.setblocking(False)
+        self._control = ours
+
+    async def fork(self, channel: socket.socket) -> int:
+        """A new bot process whose stdin and stdout are `channel`; its pid."""
+        if self._control is None:
+            raise BenchError("the fork server is not started")
+        loop = asyncio.get_running_loop()
+        # One tiny message: the socket's buffer takes it at once even though non-blocking.
+        socket.send_fds(self._control, [b"fork"], [channel.fileno()])
+        answer = b""
+        async with asyncio.timeout(START_TIMEOUT):
+            while not answer.endswith(b"\n"):
+                chunk = await loop.sock_recv(self._control, 64)
+                if not chunk:
+                    raise BenchError("the fork server has ended")
+                answer += chunk
+        return int(answer)
+
+    async def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()  # the server's end of file: it leaves
+            self._control = None
+        if self._proc is not None:
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT):
+                    await self._proc.wait()
+            except TimeoutError:
+                self._proc.kill()
+                await self._proc.wait()
+            self._proc = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+class ForkedBot(BotProcess):
+    """A BotProcess forked by a ForkServer instead of started as a new interpreter.
+
+    Not our child, so its death is seen as the end of its socket (the kernel closes a dead
+    process's files), and the fork server reaps it.
+    """
+
+    def __init__(
+        self,
+        server: StandInServer,
+        forks: ForkServer,
+        *,
+        mode: Literal["talon", "bare"],
+        **config: Any,
+    ) -> None:
+        super().__init__(server, mode=mode, **config)
+        self._forks = forks
+        self._pid: int | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._pid is None:
+            raise BenchError("the bot process is not started")
+        return self._pid
+
+    async def _launch(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._pid = await self._forks.fork(theirs)
+        finally:
+            theirs.close()
+        self._stdout, self._writer = await asyncio.open_unix_connection(sock=ours)
+
+    def _send(self, line: str) -> None:
+        assert self._writer is not None
+        self._writer.write(line.encode() + b"\n")
+
+    async def stop(self) -> None:
+        if self._writer is None:
+            return
+        if self._reader is not None and not self._reader.done():
+            with contextlib.suppress(ConnectionError):
+                self._send("quit")
+            try:
+                await self._wait_gone()
+            except TimeoutError:
+                await self.kill()
+        self._writer.close()
+        self._writer = None
+        self._pid = None
 
 
 ButtonChoice = Callable[[str], bool]

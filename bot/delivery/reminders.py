@@ -4,6 +4,12 @@ Runs as its own task (an APScheduler interval job in production, direct calls in
 Each message is sent and marked in one shielded step: cancelling the dispatcher (a stop, a
 kill of its task) lets the sends already under way finish and be recorded, and never starts
 a new one.
+
+A hard kill (SIGKILL, a power cut) cannot be shielded against. Right before each HTTP call
+its rows are committed as `sending` (bot/services/reminders.py, one small UPDATE per
+message), so at the next start `recover` sends again everything that was claimed, silently
+for rows still waiting their turn, and counted and logged as possible duplicates for the
+rows whose request may have reached Telegram.
 """
 
 from __future__ import annotations
@@ -85,12 +91,19 @@ class ReminderDispatcher:
         self._inflight: set[asyncio.Task[str]] = set()
         self._lock = asyncio.Lock()
 
-    async def recover(self) -> int:
+    async def recover(self) -> store.Released:
         """At start: rows a killed process left in flight are planned again."""
         async with self._db.sessions() as session:
             released = await store.release_in_flight(session)
-        if released:
-            logger.warning("%d reminders were in flight at the last stop; retrying them", released)
+        if released.claimed:
+            logger.info(
+                "%d reminders were waiting at the last stop; sending them", released.claimed
+            )
+        if released.started:
+            logger.warning(
+                "%d reminders were being sent at the last stop; sending them again, possibly twice",
+                released.started,
+            )
         return released
 
     async def run_once(self) -> RunReport:
@@ -261,6 +274,9 @@ class ReminderDispatcher:
                     text, markup = texts.reminder_text(visits), kb.reminder(visits)
                 await self._bot.send_message(chat_id, text, reply_markup=markup)
             except TelegramRetryAfter as error:
+                # Refused, so certainly not delivered: a crash during the wait is no duplicate.
+                async with self._db.sessions() as session:
+                    await store.unstart(session, reminder_ids=ids)
                 self._limiter.back_off(error.retry_after)
                 waits += 1
                 if waits <= MAX_RETRY_AFTER_WAITS:
@@ -334,7 +350,10 @@ class ReminderDispatcher:
             ids = [i.reminder_id for i in items]
             match decision:
                 case SendNow():
-                    return items
+                    # Committed before the HTTP call: after a kill, recovery can tell these
+                    # (maybe delivered) from the rows still waiting (certainly not).
+                    started = set(await store.start_sending(session, reminder_ids=ids))
+                    return [i for i in items if i.reminder_id in started]
                 case Later(at=at):
                     await store.reschedule(session, reminder_ids=ids, due_at=at, error=None)
                 case Drop(reason=reason):

@@ -12,6 +12,7 @@ from bot.services import audit
 from bot.services.audit import Actor
 from bot.services.booking import BookingError
 from bot.services.consent import delete_consents
+from bot.services.reminders import IN_FLIGHT
 from bot.services.visits import VisitRecord, load_visits
 from db.models import (
     AccountPatient,
@@ -149,7 +150,7 @@ async def withdraw_consent(
         update(Reminder)
         .where(
             Reminder.booking_id.in_(linked),
-            Reminder.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
+            Reminder.state.in_([ReminderState.PLANNED, *IN_FLIGHT]),
         )
         .values(state=ReminderState.CANCELLED)
     )

@@ -1,8 +1,19 @@
 """Reminder rows: planned with the booking, claimed by the dispatcher, marked after sending.
 
-The state column makes delivery exactly-once across restarts: a row is claimed by a
-conditional update (planned → sending) that only one dispatcher can win, and marked sent
-right after Telegram accepted the message.
+The state column makes delivery at-least-once across crashes, and exactly-once except for
+the messages whose HTTP request was under way at the crash:
+
+* planned → claimed: a conditional update that only one dispatcher can win; the row waits
+  for its turn (the rate limiter), certainly not sent;
+* claimed → sending: committed right before the HTTP call to Telegram (`start_sending`; all
+  the rows of a digest at once), and back to claimed after a 429, which delivered nothing;
+* sending → sent (or failed, dropped, cancelled) right after Telegram's answer.
+
+After a crash (`release_in_flight` at start, `release_stale` after a lease), claimed rows go
+back to planned silently. Rows left `sending` go back to planned too (a patient who is never
+reminded is worse than a rare duplicate), but they may have been delivered: they get
+`RESENT_AFTER_CRASH` in `last_error`, and a final mark without an error of its own keeps
+it, so a sent row with that note is a possible duplicate and no other row is.
 """
 
 from __future__ import annotations
@@ -10,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Result, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES
@@ -25,6 +37,19 @@ from db.models import (
     Slot,
     TelegramChat,
 )
+
+# What a row whose send had started at a crash carries once it is planned again.
+RESENT_AFTER_CRASH = "resent after a crash: its send had started"
+# A dispatcher owns these rows: nobody else claims them, and only it marks them.
+IN_FLIGHT = (ReminderState.CLAIMED, ReminderState.SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """Rows put back to planned after a crash: never sent, and possibly sent already."""
+
+    claimed: int = 0
+    started: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +73,7 @@ def plan_rows(*, visit: Visit, policy: ReminderPolicy, now: datetime) -> list[Re
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
-    """Ids of due reminders this caller now owns (state `sending`), earliest first."""
+    """Ids of due reminders this caller now owns (state `claimed`), earliest first."""
     candidates = (
         await session.scalars(
             select(Reminder.id)
@@ -63,17 +88,45 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
 
 
 async def _claim(session: AsyncSession, *, candidates: Sequence[int], now: datetime) -> list[int]:
-    """planned → sending for those still planned: of two dispatchers, only one wins a row."""
+    """planned → claimed for those still planned: of two dispatchers, only one wins a row."""
     claimed = (
         await session.scalars(
             update(Reminder)
             .where(Reminder.id.in_(candidates), Reminder.state == ReminderState.PLANNED)
-            .values(state=ReminderState.SENDING, claimed_at=now)
+            .values(state=ReminderState.CLAIMED, claimed_at=now)
             .returning(Reminder.id)
         )
     ).all()
     await session.commit()
     return list(claimed)
+
+
+async def start_sending(session: AsyncSession, *, reminder_ids: Sequence[int]) -> list[int]:
+    """claimed → sending, committed before the HTTP call: those of `reminder_ids` still ours.
+
+    A row cancelled meanwhile (the booking cancelled or moved) is no longer in flight and is
+    left out, so its message is not sent.
+    """
+    started = (
+        await session.scalars(
+            update(Reminder)
+            .where(Reminder.id.in_(reminder_ids), Reminder.state.in_(IN_FLIGHT))
+            .values(state=ReminderState.SENDING)
+            .returning(Reminder.id)
+        )
+    ).all()
+    await session.commit()
+    return list(started)
+
+
+async def unstart(session: AsyncSession, *, reminder_ids: Sequence[int]) -> None:
+    """sending → claimed: Telegram refused the request (429), so nothing was delivered."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(reminder_ids), Reminder.state == ReminderState.SENDING)
+        .values(state=ReminderState.CLAIMED)
+    )
+    await session.commit()
 
 
 async def finish(
@@ -84,30 +137,50 @@ async def finish(
     now: datetime,
     error: str | None = None,
 ) -> None:
-    values: dict[str, object] = {"state": state, "last_error": error}
+    # Without an error of its own, the mark keeps the last one: a sent row still says it was
+    # resent after a crash (or retried after a server error).
+    values: dict[str, object] = {
+        "state": state,
+        "last_error": Reminder.last_error if error is None else error,
+    }
     if state is ReminderState.SENT:
         values["sent_at"] = now
     await session.execute(
         update(Reminder)
-        .where(Reminder.id.in_(reminder_ids), Reminder.state == ReminderState.SENDING)
+        .where(Reminder.id.in_(reminder_ids), Reminder.state.in_(IN_FLIGHT))
         .values(**values, attempts=Reminder.attempts + 1)
     )
     await session.commit()
 
 
-async def release_in_flight(session: AsyncSession) -> int:
-    """After a crash: rows left `sending` go back to `planned` and are tried again.
+async def release_in_flight(session: AsyncSession) -> Released:
+    """At start, after a crash: every row a dispatcher held goes back to `planned`.
 
-    Only a hard kill during the HTTP call to Telegram leaves such a row, and then nobody can
-    know whether Telegram delivered it; sending again (a rare duplicate) is preferred to a
-    patient who was never reminded.
+    Claimed rows were never sent. A row left `sending` was killed during the HTTP call to
+    Telegram (or before its mark), and nobody can know whether Telegram delivered it:
+    sending again (a rare duplicate) is preferred to a patient who was never reminded, and
+    the row is marked so the duplicate is explained.
     """
-    result = await session.execute(
+    return await _release(session, where=())
+
+
+async def _release(session: AsyncSession, *, where: Sequence[ColumnElement[bool]]) -> Released:
+    claimed = await session.execute(
         update(Reminder)
-        .where(Reminder.state == ReminderState.SENDING)
+        .where(Reminder.state == ReminderState.CLAIMED, *where)
         .values(state=ReminderState.PLANNED, claimed_at=None)
     )
+    started = await session.execute(
+        update(Reminder)
+        .where(Reminder.state == ReminderState.SENDING, *where)
+        .values(state=ReminderState.PLANNED, claimed_at=None, last_error=RESENT_AFTER_CRASH)
+    )
     await session.commit()
+    return Released(claimed=_rowcount(claimed), started=_rowcount(started))
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # An UPDATE's result is a CursorResult at run time; the session's signature says Result.
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -115,13 +188,13 @@ async def cancel_for_booking(session: AsyncSession, *, booking_id: int) -> None:
     """A cancelled or moved booking never gets a stale reminder.
 
     Rows a dispatcher has claimed are cancelled too; it checks the booking again right before
-    sending, and its final mark only applies to rows still `sending`.
+    sending, and `start_sending` and its final mark only apply to rows still in flight.
     """
     await session.execute(
         update(Reminder)
         .where(
             Reminder.booking_id == booking_id,
-            Reminder.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
+            Reminder.state.in_([ReminderState.PLANNED, *IN_FLIGHT]),
         )
         .values(state=ReminderState.CANCELLED)
     )
@@ -141,16 +214,12 @@ async def booking_targets(
 
 async def release_stale(
     session: AsyncSession, *, claimed_before: datetime, ids: Sequence[int] | None = None
-) -> int:
-    """Claimed rows whose run died (or the given ones) go back to `planned`."""
-    query = update(Reminder).where(
-        Reminder.state == ReminderState.SENDING, Reminder.claimed_at <= claimed_before
-    )
+) -> Released:
+    """Rows whose run died (or the given ones) go back to `planned`, as after a crash."""
+    where = [Reminder.claimed_at <= claimed_before]
     if ids is not None:
-        query = query.where(Reminder.id.in_(ids))
-    result = await session.execute(query.values(state=ReminderState.PLANNED, claimed_at=None))
-    await session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+        where.append(Reminder.id.in_(ids))
+    return await _release(session, where=where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +332,7 @@ async def reschedule(
     """Back to `planned` at a later moment (quiet hours ahead, or a retry after an error)."""
     await session.execute(
         update(Reminder)
-        .where(Reminder.id.in_(reminder_ids), Reminder.state == ReminderState.SENDING)
+        .where(Reminder.id.in_(reminder_ids), Reminder.state.in_(IN_FLIGHT))
         .values(
             state=ReminderState.PLANNED,
             due_at=due_at,

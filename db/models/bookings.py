@@ -76,7 +76,11 @@ class Booking(Base):
 
 class ReminderState(enum.StrEnum):
     PLANNED = "planned"
-    SENDING = "sending"  # claimed by a dispatcher; the send is in flight
+    # Claimed by a dispatcher, waiting for its turn: certainly not sent yet.
+    CLAIMED = "claimed"
+    # The HTTP request to Telegram has started (committed right before it): after a crash
+    # nobody knows whether Telegram delivered it. See bot/services/reminders.py.
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"  # gave up after retries; last_error says why
     DROPPED = "dropped"  # could no longer be sent before the visit

@@ -4,7 +4,16 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from bot.services.reminders import cancel_for_booking, claim_due, finish, release_in_flight
+from bot.services.reminders import (
+    RESENT_AFTER_CRASH,
+    Released,
+    cancel_for_booking,
+    claim_due,
+    finish,
+    release_in_flight,
+    start_sending,
+    unstart,
+)
 from bot.services.slots import generate_slots
 from db.models import Reminder, ReminderState, Slot
 from tests.factories import Factory
@@ -40,7 +49,7 @@ async def test_only_due_planned_rows_are_claimed_and_only_once(factory: Factory)
     second = await claim_due(factory.session, now=NOW, limit=100)
     assert first == [rows[0].id]
     assert second == []
-    assert await states(factory) == [ReminderState.SENDING, ReminderState.PLANNED]
+    assert await states(factory) == [ReminderState.CLAIMED, ReminderState.PLANNED]
 
 
 async def test_finish_marks_sent_and_counts_the_attempt(factory: Factory) -> None:
@@ -59,8 +68,49 @@ async def test_finish_marks_sent_and_counts_the_attempt(factory: Factory) -> Non
 async def test_rows_in_flight_at_a_crash_are_tried_again(factory: Factory) -> None:
     await reminders_for_one_booking(factory, NOW, NOW)
     await claim_due(factory.session, now=NOW, limit=10)
-    assert await release_in_flight(factory.session) == 2
+    assert await release_in_flight(factory.session) == Released(claimed=2, started=0)
     assert await states(factory) == [ReminderState.PLANNED, ReminderState.PLANNED]
+    factory.session.expire_all()
+    # Never sent: nothing marks them as possible duplicates.
+    assert set((await factory.session.scalars(select(Reminder.last_error))).all()) == {None}
+
+
+async def test_a_send_started_at_a_crash_is_sent_again_and_marked_as_maybe_twice(
+    factory: Factory,
+) -> None:
+    rows = await reminders_for_one_booking(factory, NOW, NOW)
+    started_id, waiting_id = rows[0].id, rows[1].id
+    await claim_due(factory.session, now=NOW, limit=10)
+    assert await start_sending(factory.session, reminder_ids=[started_id]) == [started_id]
+    assert await states(factory) == [ReminderState.SENDING, ReminderState.CLAIMED]
+
+    assert await release_in_flight(factory.session) == Released(claimed=1, started=1)
+    assert await states(factory) == [ReminderState.PLANNED, ReminderState.PLANNED]
+    # Sent again after the restart: the note stays on the sent row, the other has none.
+    again = await claim_due(factory.session, now=NOW, limit=10)
+    await start_sending(factory.session, reminder_ids=again)
+    await finish(factory.session, reminder_ids=again, state=ReminderState.SENT, now=NOW)
+    factory.session.expire_all()
+    notes = {row.id: row.last_error for row in await factory.session.scalars(select(Reminder))}
+    assert notes == {started_id: RESENT_AFTER_CRASH, waiting_id: None}
+
+
+async def test_a_refused_send_is_no_longer_counted_as_started(factory: Factory) -> None:
+    rows = await reminders_for_one_booking(factory, NOW)
+    await claim_due(factory.session, now=NOW, limit=10)
+    await start_sending(factory.session, reminder_ids=[rows[0].id])
+    await unstart(factory.session, reminder_ids=[rows[0].id])  # a 429: nothing delivered
+    assert await states(factory) == [ReminderState.CLAIMED]
+    assert await release_in_flight(factory.session) == Released(claimed=1, started=0)
+
+
+async def test_a_row_cancelled_after_its_claim_is_never_started(factory: Factory) -> None:
+    rows = await reminders_for_one_booking(factory, NOW)
+    await claim_due(factory.session, now=NOW, limit=10)
+    await cancel_for_booking(factory.session, booking_id=rows[0].booking_id)
+    await factory.session.commit()
+    assert await start_sending(factory.session, reminder_ids=[rows[0].id]) == []
+    assert await states(factory) == [ReminderState.CANCELLED]
 
 
 async def test_cancelled_booking_keeps_no_planned_reminder(factory: Factory) -> None:
