@@ -4,8 +4,9 @@ Keeping the bot alone in its process lets the benchmark read the bot's CPU time 
 without the stand-in server's and the simulated patients' share. Two bots:
 
 * ``talon``: the real bot, wired as the end-to-end harness wires it (bot/standin/harness.py):
-  `prepare_data` on an already imported database, `create_dispatcher`, `create_bot`, long
-  polling; no scheduler, so no background job runs during a measurement;
+  `prepare_data` on an already imported database, `create_dispatcher`, `create_bot`, the
+  outbox's dispatcher, Talon's poller; no scheduler, so no other background job runs during
+  a measurement;
 * ``bare``: a minimal aiogram Dispatcher that answers every message and every callback query
   with one message carrying an inline keyboard; it imports nothing of Talon.
 
@@ -13,12 +14,21 @@ Protocol, one line each way (started by `bench.driver.BotProcess`):
 
 * stdin, first line: the JSON configuration (``mode``, ``api_base``, ``token``; for talon also
   ``db_url`` and ``now``, the fixed moment of the bot's clock); the token travels this way
-  rather than on the command line, which other local users can read;
+  rather than on the command line, which other local users can read. Optional for talon:
+  ``reminders``, fields of ReminderSettings (e.g. ``{"per_second": 10}``), and
+  ``dispatch_reminders``: true runs a ReminderDispatcher as `run_polling` does (`recover`
+  at start), calling `run_once` in a loop, ``reminder_idle_seconds`` (0.05) apart;
 * stdin, then: ``cpu`` (answered with ``cpu <process_time seconds>``) and ``quit``;
 * stdout: ``ready`` once polling runs, ``h <update_id>`` or ``h <update_id> <error>`` after each
   update, as the stand-in's HandledTracker would report it in the same process.
 
 Logs go to stderr; nothing else may write to stdout.
+
+``python -m bench.botproc --fork-server <fd>`` imports Talon once, then forks a bot process
+per request on the Unix socket `fd` (`bench.driver.ForkServer`): importing aiogram takes
+seconds, and a test that kills the bot and starts it again ten times should not pay that
+ten times. Each request carries one socket, which becomes the forked bot's stdin and stdout
+(the protocol above); the answer is the new process's pid.
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -44,6 +54,13 @@ from aiogram.types import (
     TelegramObject,
     Update,
 )
+
+if TYPE_CHECKING:
+    # Imported for real only by the talon mode: the bare bot imports nothing of Talon.
+    from bot.config import Settings
+    from bot.delivery.reminders import ReminderDispatcher
+    from bot.services.clock import Clock
+    from db.engine import Database
 
 
 def emit(line: str) -> None:
@@ -119,7 +136,9 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
     settings = Settings(
         telegram=TelegramSettings(token=SecretStr(config["token"]), api_base=config["api_base"]),
         database=DatabaseSettings(url=config["db_url"]),
-        reminders=ReminderSettings(per_chat_interval_seconds=0),
+        reminders=ReminderSettings(
+            **{"per_chat_interval_seconds": 0, **config.get("reminders", {})}
+        ),
         # "horizon_days": the horizon the database's slots were made for (the registry's).
         booking=BookingSettings(
             horizon_days=config.get("horizon_days", BookingSettings().horizon_days)
@@ -136,11 +155,66 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
             if config.get("refresh")
             else None
         )
+        dp, bot = create_dispatcher(db, settings=settings, clock=clock), create_bot(settings)
+        reminders = (
+            await start_reminders(db, dp, bot, settings=settings, clock=clock, config=config)
+            if config.get("dispatch_reminders")
+            else None
+        )
+        # The outbox's dispatcher, as `run_polling` starts it: after a kill, what the killed
+        # process owed goes out from the next one.
+        outbox = dp["outbox"]
+        await outbox.recover()
+        owed = asyncio.create_task(outbox.run(bot))
         try:
-            yield create_dispatcher(db, settings=settings, clock=clock), create_bot(settings)
+            yield dp, bot
         finally:
+            owed.cancel()
+            await asyncio.gather(owed, return_exceptions=True)
+            await outbox.drain()
+            if reminders is not None:
+                await reminders.stop()
             if refresh is not None:
                 await refresh.stop()
+
+
+class ReminderLoop:
+    """`run_once` again and again, as the production scheduler's interval job, but sooner."""
+
+    def __init__(self, dispatcher: ReminderDispatcher, *, idle_seconds: float) -> None:
+        self._dispatcher = dispatcher
+        self._idle = idle_seconds
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await self._dispatcher.run_once()
+            await asyncio.sleep(self._idle)
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        # The sends under way finish and are marked, as at a stop of `run_polling`.
+        await self._dispatcher.drain()
+
+
+async def start_reminders(
+    db: Database,
+    dp: Dispatcher,
+    bot: Bot,
+    *,
+    settings: Settings,
+    clock: Clock,
+    config: dict[str, Any],
+) -> ReminderLoop:
+    from bot.delivery.reminders import ReminderDispatcher
+
+    dispatcher = ReminderDispatcher(
+        db=db, bot=bot, clock=clock, settings=settings.reminders, limiter=dp["limiter"]
+    )
+    # Before any run, as `run_polling` does: what a killed process left claimed goes back.
+    await dispatcher.recover()
+    return ReminderLoop(dispatcher, idle_seconds=config.get("reminder_idle_seconds", 0.05))
 
 
 @contextlib.asynccontextmanager
@@ -171,9 +245,14 @@ async def serve(config: dict[str, Any], commands: asyncio.StreamReader) -> None:
             emit("ready")
 
         dp.startup.register(on_startup)
-        polling = asyncio.create_task(
-            dp.start_polling(bot, handle_signals=False, close_bot_session=True)
-        )
+        if config["mode"] == "talon":
+            from bot.polling import poll
+
+            # Talon's own poller, as `run_polling` runs it; the bare bot keeps aiogram's.
+            running = poll(dp, bot, handle_signals=False, close_bot_session=True)
+        else:
+            running = dp.start_polling(bot, handle_signals=False, close_bot_session=True)
+        polling = asyncio.create_task(running)
         try:
             while True:
                 read = asyncio.create_task(commands.readline())
@@ -241,5 +320,54 @@ async def main() -> None:
         profiler.dump_stats(os.path.join(profile_dir, f"talon-{os.getpid()}.prof"))
 
 
+def fork_server(control_fd: int) -> None:
+    """Import Talon once, then fork a bot per request on the `control_fd` Unix socket."""
+    import signal
+    import socket
+
+    # Everything `talon` imports, so that a forked bot starts in a fraction of a second.
+    import bot.app
+    import bot.delivery.reminders
+    import bot.standin.tracker
+    import bot.startup  # noqa: F401
+
+    control = socket.socket(fileno=control_fd)
+    # Forked bots are reaped by the kernel: the parent learns of a death from its socket.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        _, fds, _, _ = socket.recv_fds(control, 64, 1)
+        if not fds:
+            return  # the parent closed the socket (or died): no more bots
+        [channel] = fds
+        pid = os.fork()
+        if pid == 0:
+            _forked_bot(control, channel)
+        os.close(channel)
+        control.sendall(f"{pid}\n".encode())
+
+
+def _forked_bot(control: Any, channel: int) -> None:
+    """In the forked child: the channel becomes stdin and stdout, then the usual bot runs."""
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    control.close()
+    os.dup2(channel, 0)
+    os.dup2(channel, 1)
+    os.close(channel)
+    code = 0
+    try:
+        asyncio.run(main())
+    except BaseException:
+        logging.exception("the forked bot failed")
+        code = 1
+    finally:
+        # Never back into the fork server's loop, and no atexit handlers of the parent.
+        os._exit(code)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--fork-server"]:
+        fork_server(int(sys.argv[2]))
+    else:
+        asyncio.run(main())

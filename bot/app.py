@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.delivery.limiter import RateLimiter
+from bot.delivery.outbox import Outbox
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
 from bot.handlers import (
@@ -35,6 +37,8 @@ from bot.handlers import (
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translate
 from bot.isolation import KeyedLocks
 from bot.middlewares import IdentityGuard, LanguageMiddleware, UnitOfWork
+from bot.polling import poll
+from bot.services import outbox as outbox_rows
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
@@ -44,6 +48,9 @@ from db.engine import Database
 logger = logging.getLogger(__name__)
 
 COMMAND_NAMES = ("start", "my", "forget", "language", "help")
+# Sent outbox rows and handled-update records are kept this long: Telegram redelivers an
+# update for a day at most, and a week of sent messages helps to answer "was I told?".
+OUTBOX_KEPT = timedelta(days=7)
 
 
 def commands(locale: str) -> list[BotCommand]:
@@ -66,6 +73,7 @@ async def purge_stale(
     await storage.purge_expired()
     async with db.sessions() as session:
         await purge_failures(session, now=clock.now(), keep_for=settings.failure_limits.keep_for)
+        await outbox_rows.purge(session, before=clock.now() - OUTBOX_KEPT)
 
 
 def check_agreement(settings: Settings) -> None:
@@ -89,6 +97,8 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         per_second=settings.reminders.per_second,
         per_chat_interval=settings.reminders.per_chat_interval_seconds,
     )
+    # Every message a change owes, sent after the update's commit or by its dispatcher.
+    outbox = Outbox(db=db, clock=clock, limiter=limiter)
     dp = Dispatcher(
         # No isolation in aiogram's FSM middleware: UnitOfWork takes the account's lock
         # itself, before it reads the dialogue and until after it has written it.
@@ -96,6 +106,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         settings=settings,
         clock=clock,
         limiter=limiter,
+        outbox=outbox,
         # The key of typed identity values between the prompts lives only in this process.
         sealer=settings.privacy.sealer(),
     )
@@ -106,7 +117,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     # dialogue reads it serves from the update's unit): re-register the FSM one after it.
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(
-        UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm)
+        UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm, outbox=outbox)
     )
     dp.update.outer_middleware(dp.fsm)
     # After the session: it reads (and at first contact remembers) the account's language.
@@ -226,6 +237,9 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
             db=db, bot=bot, clock=clock, settings=settings.reminders, limiter=dp["limiter"]
         )
         await reminders.recover()
+        outbox: Outbox = dp["outbox"]
+        await outbox.recover()
+        owed = asyncio.create_task(outbox.run(bot), name="outbox")
         scheduler = create_scheduler(db, dp, settings=settings, clock=clock, reminders=reminders)
         scheduler.start()
         # Everybody's slots brought up to date in the background: the bot answers meanwhile
@@ -233,9 +247,12 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
         refresh = start_slot_refresh(db, settings=settings, clock=clock)
         try:
             await register_commands(bot)
-            await dp.start_polling(bot, polling_timeout=settings.telegram.polling_timeout)
+            # Never confirms an update before it is handled: a crash loses none of them.
+            await poll(dp, bot, polling_timeout=settings.telegram.polling_timeout)
         finally:
             await refresh.stop()
             scheduler.shutdown(wait=False)
+            owed.cancel()
+            await outbox.drain()
             await reminders.drain()
             await bot.session.close()

@@ -87,9 +87,11 @@ class SqlAlchemyStorage(BaseStorage):
             await _save(session, storage_key_id(key), state, data, now=self._clock.now())
             await session.commit()
 
-    async def flush(self, unit: UpdateUnit) -> None:
-        """Write the update's changed dialogue records in its session (not committed)."""
+    async def flush(self, unit: UpdateUnit) -> bool:
+        """Write the update's changed dialogue records in its session (not committed); True
+        if anything was written."""
         now = self._clock.now()
+        wrote = False
         for key_id, cached in unit.dialogues.items():
             if not cached.dirty:
                 continue
@@ -98,6 +100,8 @@ class SqlAlchemyStorage(BaseStorage):
                 continue  # nothing stored, nothing to store
             await _save(unit.session, key_id, cached.state, cached.data, now=now)
             cached.stored = bool(cached.state is not None or cached.data)
+            wrote = True
+        return wrote
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

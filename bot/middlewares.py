@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.outbox import Outbox
 from bot.fsm_storage import SqlAlchemyStorage, storage_key_id
 from bot.i18n import set_locale, t
 from bot.keyboards import booking as kb
@@ -18,7 +21,7 @@ from bot.services.account_facts import AccountFacts, load_facts
 from bot.services.clock import Clock
 from bot.services.redaction import carries_identity, carries_oms
 from bot.states import BookingFlow, StaffFlow
-from bot.unit import UpdateUnit, entered
+from bot.unit import UpdateUnit, entered, record_handled
 from bot.usecases.accounts import settle_language
 
 IDENTITY_STATES = frozenset(
@@ -26,6 +29,7 @@ IDENTITY_STATES = frozenset(
 )
 STAFF_STATES = frozenset(state.state for state in StaffFlow.__all_states__)
 ID_COMMANDS = ("/staff ", "/staff@")
+logger = logging.getLogger(__name__)
 
 
 class UnitOfWork(BaseMiddleware):
@@ -36,6 +40,12 @@ class UnitOfWork(BaseMiddleware):
     dialogue in one statement, runs the update, then writes the dialogue and commits. The
     lock is held until after that commit, so the account's next update reads what this one
     wrote. An error rolls the update's writes back.
+
+    An update whose effects are committed already (a redelivery after a crash or a webhook
+    retry) is not handled again: the outbox tells the person what it owed. Whatever the
+    update's changes owe is sent after its last commit, with the session closed (so a send
+    never holds a pooled connection) and still under the account's lock (so the reply comes
+    before the account's next update is answered).
     """
 
     def __init__(
@@ -45,11 +55,13 @@ class UnitOfWork(BaseMiddleware):
         storage: SqlAlchemyStorage,
         isolation: BaseEventIsolation,
         fsm: FSMContextMiddleware,
+        outbox: Outbox,
     ) -> None:
         self._sessions = session_factory
         self._storage = storage
         self._isolation = isolation
         self._fsm = fsm
+        self._outbox = outbox
 
     async def __call__(
         self,
@@ -60,23 +72,50 @@ class UnitOfWork(BaseMiddleware):
         context = self._fsm.resolve_event_context(data["bot"], data)
         key = context.key if context is not None else None
         locked = self._isolation.lock(key) if key is not None else contextlib.nullcontext()
-        async with locked, self._sessions() as session, entered(UpdateUnit(session)) as unit:
-            user = data.get("event_from_user")
-            if user is not None:
-                facts = await load_facts(
-                    session,
-                    user_id=user.id,
-                    dialogue_key=storage_key_id(key) if key is not None else None,
-                )
-                unit.reference_version = facts.reference_version
-                if key is not None:
-                    self._storage.seed(unit, key, facts.dialogue)
-                data["facts"] = facts
-            data["session"] = session
-            result = await handler(event, data)
-            await self._storage.flush(unit)
-            await session.commit()
-            return result
+        async with locked:
+            unit = UpdateUnit(session=self._sessions())
+            if isinstance(event, Update):
+                clock: Clock = data["clock"]
+                unit.update_id, unit.handled_at = event.update_id, clock.now()
+            try:
+                async with unit.session, entered(unit):
+                    handled, result = await self._handle(unit, key, handler, event, data)
+            finally:
+                # Committed rows are owed even if the handler failed after the commit.
+                if unit.owed:
+                    await self._outbox.send(data["bot"], unit.owed)
+            return result if handled else UNHANDLED
+
+    async def _handle(
+        self,
+        unit: UpdateUnit,
+        key: StorageKey | None,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> tuple[bool, Any]:
+        user = data.get("event_from_user")
+        if user is not None:
+            facts = await load_facts(
+                unit.session,
+                user_id=user.id,
+                dialogue_key=storage_key_id(key) if key is not None else None,
+                update_id=unit.update_id if unit.update_id is not None else -1,
+            )
+            if facts.handled:
+                logger.info("update %s was handled before its redelivery; skipped", unit.update_id)
+                return False, None
+            unit.reference_version = facts.reference_version
+            if key is not None:
+                self._storage.seed(unit, key, facts.dialogue)
+            data["facts"] = facts
+        data["session"] = unit.session
+        result = await handler(event, data)
+        wrote = await self._storage.flush(unit)
+        if wrote or unit.committed:
+            await record_handled(unit)
+        await unit.session.commit()
+        return True, result
 
 
 class IdentityGuard(BaseMiddleware):

@@ -1,9 +1,8 @@
-"""Sending what a use case owes: tickets, calendar files and notices, each to its chat.
+"""How each owed message looks and goes out: the confirmation, the ticket, the calendar file
+and the notices, rendered from the booking as it is at sending time.
 
-The acting chat just wrote to the bot, so its messages go straight out. Any other chat (the
-account that booked, a patient the registry changed) hears from the bot unprompted: those
-messages go through the shared limiter, wait out 429 and mark a blocked chat unreachable.
-Files are rendered from the booking as it is at sending time.
+Which rows are sent when, paced and marked, is bot/delivery/outbox.py's business; this
+module turns one owed message into the call to Telegram that sends it.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,47 +19,25 @@ from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.delivery.documents import send_calendar, send_ticket
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.notify import send_paced
-from bot.i18n import current_locale, t, use_locale
+from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.alternatives import alternatives as alternatives_kb
-from bot.services.languages import language_of
-from bot.services.visits import VisitRecord, load_visit
-from bot.usecases.outcomes import CalendarOwed, NoticeKind, NoticeOwed, Owed, TicketOwed
+from bot.services.accounts import is_remembered
+from bot.services.outbox import (
+    BookedOwed,
+    CalendarOwed,
+    NoticeKind,
+    NoticeOwed,
+    Owed,
+    TicketOwed,
+)
+from bot.services.visits import VisitRecord
 from db.models import Doctor, Slot
 
-
-async def deliver(
-    bot: Bot,
-    session: AsyncSession,
-    owed: Sequence[Owed],
-    *,
-    acting_chat: int,
-    now: datetime,
-    limiter: RateLimiter,
-) -> bool:
-    """Send everything owed, in order. True if every message to another chat was taken."""
-    told = True
-    for item in owed:
-        visit = await load_visit(session, booking_id=item.booking_id)
-        if visit is None:
-            continue
-        direct = item.chat_id == acting_chat
-        # Another chat reads its own language, not the acting person's.
-        language = current_locale() if direct else await language_of(session, chat_id=item.chat_id)
-        with use_locale(language):
-            send = await _sender(bot, session, item, visit=visit, now=now, direct=direct)
-            if direct:
-                await send()
-            else:
-                told &= await send_paced(
-                    session, chat_id=item.chat_id, send=send, now=now, limiter=limiter
-                )
-    return told
+Send = Callable[[], Awaitable[object]]
 
 
-async def _sender(
+async def sender(
     bot: Bot,
     session: AsyncSession,
     item: Owed,
@@ -67,8 +45,16 @@ async def _sender(
     visit: VisitRecord,
     now: datetime,
     direct: bool,
-) -> Callable[[], Awaitable[object]]:
+) -> Send:
+    """The call that sends `item` (read in the caller's session, in the current language)."""
     match item:
+        case BookedOwed(chat_id=chat, screen=screen):
+            remembered = await is_remembered(
+                session, telegram_user_id=chat, patient_id=visit.patient_id
+            )
+            text = t("booked", details=texts.ticket_details(visit))
+            markup = None if remembered else kb.remember(visit.booking_id)
+            return lambda: _confirm(bot, chat, screen, text, markup)
         case TicketOwed(chat_id=chat):
             # In the chat that acted, the ticket closes the dialogue: «В начало» under it.
             markup = kb.start_only() if direct else None
@@ -120,3 +106,19 @@ async def _slots(session: AsyncSession, slot_ids: Sequence[int]) -> list[Slot]:
     )
     by_id = {slot.id: slot for slot in found}
     return [by_id[i] for i in slot_ids if i in by_id]
+
+
+async def _confirm(
+    bot: Bot, chat_id: int, screen: int | None, text: str, markup: InlineKeyboardMarkup | None
+) -> object:
+    """The pressed screen becomes the confirmation; sent anew if it can't be edited. An edit
+    is idempotent: sent again after a crash, Telegram answers "not modified"."""
+    if screen is not None:
+        try:
+            return await bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=screen, reply_markup=markup
+            )
+        except TelegramBadRequest as error:
+            if "message is not modified" in error.message:
+                return True
+    return await bot.send_message(chat_id, text, reply_markup=markup)

@@ -10,13 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
 from bot.dialogue import Dialogue, write_dialogue
 from bot.handlers import screens
 from bot.i18n import t
 from bot.keyboards import booking as kb
-from bot.services.accounts import is_remembered
 from bot.services.clock import Clock
 from bot.states import BookingFlow
 from bot.usecases import patient
@@ -48,11 +45,15 @@ async def show_times_again(
 
 
 def account_of(target: CallbackQuery | Message) -> Account:
-    """The acting account; in a private chat its chat is the user's own."""
+    """The acting account; in a private chat its chat is the user's own. A pressed text
+    message is the screen a booking's confirmation replaces."""
     user = target.from_user
     assert user is not None
-    chat_id = target.chat.id if isinstance(target, Message) else user.id
-    return Account(user_id=user.id, chat_id=chat_id)
+    if isinstance(target, Message):
+        return Account(user_id=user.id, chat_id=target.chat.id)
+    message = target.message
+    screen = message.message_id if isinstance(message, Message) and message.text else None
+    return Account(user_id=user.id, chat_id=user.id, screen=screen)
 
 
 async def book_chosen(
@@ -63,9 +64,9 @@ async def book_chosen(
     current: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
-    """Book the dialogue's time for its patient; show the result and send the ticket."""
+    """Book the dialogue's time for its patient. The confirmation and the ticket are owed in
+    the booking's own transaction and sent after the update's commit (bot/middlewares.py)."""
     (slot_id, service_id), patient_id = current.choice, current.patient
     if patient_id is None:
         raise ValueError("no patient in this dialogue")
@@ -82,9 +83,6 @@ async def book_chosen(
     if isinstance(outcome, Changed):
         # Nothing typed survives the booking: the dialogue is over.
         await state.clear()
-        await _show_booked(
-            target, outcome, session=session, account=account, now=now, limiter=limiter
-        )
         return
     await refused_or_taken(
         target,
@@ -128,27 +126,3 @@ async def refused_or_taken(
         await state.set_state(BookingFlow.browsing)
         await write_dialogue(state, current.without_identity().but(slot=None))
     await screens.show(target, screens.Screen(texts.refusal(outcome), kb.start_only()))
-
-
-async def _show_booked(
-    target: CallbackQuery | Message,
-    outcome: Changed,
-    *,
-    session: AsyncSession,
-    account: Account,
-    now: datetime,
-    limiter: RateLimiter,
-) -> None:
-    """The booking on screen (offering to remember a patient not remembered yet), then what
-    it owes (the ticket)."""
-    visit = outcome.visit
-    remembered = await is_remembered(
-        session, telegram_user_id=account.user_id, patient_id=visit.patient_id
-    )
-    text = t("booked", details=texts.ticket_details(visit))
-    markup = None if remembered else kb.remember(visit.booking_id)
-    await screens.show(target, screens.Screen(text, markup))
-    assert target.bot is not None
-    await deliver(
-        target.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
-    )

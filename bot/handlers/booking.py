@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
 from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.filters import InSession
 from bot.handlers import screens
@@ -164,7 +163,6 @@ async def pick_slot(
     dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     """A time: moves go on to the move; a booking asks the consent, then who the patient is."""
     now = clock.now()
@@ -183,7 +181,6 @@ async def pick_slot(
         current=current,
         clock=clock,
         settings=settings,
-        limiter=limiter,
     )
 
 
@@ -223,7 +220,6 @@ async def _move_or_book(
     current: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     """A move goes on to the move (the registry's to its confirmation); a booking to the
     consent."""
@@ -235,7 +231,6 @@ async def _move_or_book(
             clock=clock,
             current=current,
             settings=settings,
-            limiter=limiter,
         )
         return
     if current.remembered and not await is_remembered(
@@ -251,7 +246,6 @@ async def _move_or_book(
         current=current,
         clock=clock,
         settings=settings,
-        limiter=limiter,
     )
 
 
@@ -263,7 +257,6 @@ async def pick_patient(
     dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     if dialogue.slot is None or dialogue.mode is not Mode.BOOK:
         return await _unavailable(query)
@@ -285,7 +278,6 @@ async def pick_patient(
         current=current,
         clock=clock,
         settings=settings,
-        limiter=limiter,
     )
 
 

@@ -9,7 +9,6 @@ from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
 from bot.dialogue import Dialogue, Mode
 from bot.filters import InSession
 from bot.handlers import screens
@@ -40,7 +39,6 @@ async def ask_consent_or_go_on(
     current: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     """Each organization is its own operator of personal data: its own consent is asked,
     also for a patient identified earlier in this dialogue at another organization."""
@@ -61,7 +59,6 @@ async def ask_consent_or_go_on(
             current=current,
             clock=clock,
             settings=settings,
-            limiter=limiter,
         )
         return
     await _show_agreement(
@@ -102,7 +99,6 @@ async def _after_consent(
     current: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     if current.mode is Mode.ADD_PATIENT:
         await ask_identity(query, state=state, session=session, current=current, step=1)
@@ -115,7 +111,6 @@ async def _after_consent(
             current=current,
             clock=clock,
             settings=settings,
-            limiter=limiter,
         )
     else:
         await _who_is_patient(query, state=state, session=session, current=current)
@@ -129,7 +124,6 @@ async def answer_consent(
     dialogue: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     if not callback_data.ok:
         await query.answer(t("consent-declined-short"))
@@ -156,7 +150,6 @@ async def answer_consent(
         current=dialogue,
         clock=clock,
         settings=settings,
-        limiter=limiter,
     )
 
 

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
 from bot.dialogue import Dialogue, Mode, read_dialogue, write_dialogue
 from bot.filters import InSession
 from bot.handlers import screens
@@ -244,7 +243,6 @@ async def typed_birth_date(
     clock: Clock,
     settings: Settings,
     sealer: Sealer,
-    limiter: RateLimiter,
 ) -> None:
     """Step 3: the birth date, then the registry lookup, then the booking."""
     await _forget_typed(message)
@@ -275,7 +273,6 @@ async def typed_birth_date(
         now=now,
         clock=clock,
         settings=settings,
-        limiter=limiter,
     )
 
 
@@ -290,7 +287,6 @@ async def _look_up(
     now: datetime,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     """The registry lookup with the three values, then what its result leads to."""
     result = await account_cases.identify(
@@ -314,7 +310,6 @@ async def _look_up(
         current=current,
         clock=clock,
         settings=settings,
-        limiter=limiter,
     )
 
 
@@ -327,7 +322,6 @@ async def _after_lookup(
     current: Dialogue,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     """Not found: why; found while adding a patient: remembered; found for a time: booked."""
     if result.patient_id is None:
@@ -346,7 +340,6 @@ async def _after_lookup(
             current=current,
             clock=clock,
             settings=settings,
-            limiter=limiter,
         )
 
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
 from bot.dialogue import Dialogue, Mode, write_dialogue
 from bot.handlers import screens
 from bot.handlers.booked import account_of, refused_or_taken
@@ -73,7 +69,6 @@ async def move_to_slot(
     clock: Clock,
     current: Dialogue,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     """The new time is chosen: the registry confirms first; a patient's move is made now."""
     new_slot, _ = current.choice
@@ -96,7 +91,9 @@ async def move_to_slot(
     )
     if isinstance(outcome, Changed):
         await state.clear()
-        await _show_moved(query, outcome, session=session, now=now, limiter=limiter)
+        text = t("moved", details=texts.ticket_details(outcome.visit))
+        # The new ticket and calendar file, and any notice, follow from the outbox.
+        await screens.show(query, screens.Screen(text))
         return
     # The booking stays as it was; a refusal ends the move.
     await refused_or_taken(
@@ -125,20 +122,3 @@ async def _ask_staff_confirmation(
     summary = await screens.choice_summary(session, slot_id=new_slot, service_id=current.svc or 0)
     text = t("staff-confirm-move", ticket=texts.esc(current.ticket or ""), summary=summary or "")
     await screens.show(query, screens.Screen(text, staff_move_confirm(booking_id, new_slot)))
-
-
-async def _show_moved(
-    query: CallbackQuery,
-    outcome: Changed,
-    *,
-    session: AsyncSession,
-    now: datetime,
-    limiter: RateLimiter,
-) -> None:
-    """The new ticket on screen, then what the move owes (ticket, calendar file, notices)."""
-    text = t("moved", details=texts.ticket_details(outcome.visit))
-    await screens.show(query, screens.Screen(text))
-    assert query.bot is not None
-    await deliver(
-        query.bot, session, outcome.owed, acting_chat=query.from_user.id, now=now, limiter=limiter
-    )

@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.config import Settings
 from bot.delivery.documents import send_calendar, send_ticket
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.booked import account_of
 from bot.handlers.moves import start_move
@@ -99,7 +97,6 @@ async def on_booking(
     session: AsyncSession,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     now, account, action = clock.now(), account_of(query), callback_data.a
     outcome = await _cancel_or_check(
@@ -119,10 +116,8 @@ async def on_booking(
         case "ics":
             await send_calendar(bot, account.chat_id, visit, now=now)
         case "xy":
+            # The calendar's cancellation (and any notice) follows from the outbox.
             await screens.show(query, _screen(action, visit))
-            await deliver(
-                bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
-            )
         case "mv":
             await start_move(
                 query, state=state, session=session, visit=visit, clock=clock, settings=settings

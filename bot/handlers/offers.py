@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.booked import account_of
 from bot.i18n import t
@@ -29,9 +29,9 @@ async def book_offered(
     session: AsyncSession,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
-    now, account = clock.now(), account_of(query)
+    # The registry's notice with its offer stays in the chat: the confirmation comes anew.
+    now, account = clock.now(), replace(account_of(query), screen=None)
     outcome = await patient.book_offered(
         session,
         cancelled_booking_id=callback_data.b,
@@ -47,13 +47,8 @@ async def book_offered(
     if not isinstance(outcome, Changed):
         await query.answer(texts.refusal(outcome), show_alert=True)
         return
+    # The confirmation and the ticket follow from the outbox.
     await query.answer()
-    assert query.bot is not None
-    details = texts.ticket_details(outcome.visit)
-    await query.bot.send_message(account.chat_id, t("booked", details=details))
-    await deliver(
-        query.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
-    )
 
 
 async def _offer_again(

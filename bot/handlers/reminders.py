@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
 from bot.handlers import screens
 from bot.handlers.booked import account_of
 from bot.handlers.moves import start_move
@@ -33,7 +31,6 @@ async def on_reminder_action(
     session: AsyncSession,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
 ) -> None:
     now, account = clock.now(), account_of(query)
     action = callback_data.a
@@ -55,10 +52,8 @@ async def on_reminder_action(
         await _ask_cancel(query.bot, visit, chat_id=account.chat_id, pressed=callback_data)
     elif action == "xy":
         text = t("cancelled", details=texts.ticket_details(visit))
+        # The calendar's cancellation (and any notice) follows from the outbox.
         await screens.show(query, screens.Screen(text, kb.start_only()))
-        await deliver(
-            query.bot, session, outcome.owed, acting_chat=account.chat_id, now=now, limiter=limiter
-        )
     elif action == "mv":
         await start_move(
             query, state=state, session=session, visit=visit, clock=clock, settings=settings

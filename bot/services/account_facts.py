@@ -1,8 +1,9 @@
 """What every update needs to know about its account, read in one statement.
 
-Each update of the bot needs four facts before any handler runs: the language the account
-reads, whether it is a registry staff member, where its dialogue stands, and the version of
-the reference data cached in memory. Read one by one they cost four round trips to the
+Each update of the bot needs five facts before any handler runs: whether the update was
+handled already (a redelivery), the language the account reads, whether it is a registry
+staff member, where its dialogue stands, and the version of the reference data cached in
+memory. Read one by one they cost five round trips to the
 database (each several hundred microseconds through the async driver), more than the rest
 of a click; here they are scalar subqueries of a single SELECT, each a primary-key lookup.
 """
@@ -13,10 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import FsmRecord, ReferenceStamp, StaffMember, StaffRole, TelegramChat
+from db.models import (
+    FsmRecord,
+    HandledUpdate,
+    ReferenceStamp,
+    StaffMember,
+    StaffRole,
+    TelegramChat,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,7 @@ class AccountFacts:
     staff_codes: tuple[str, ...]
     dialogue: StoredDialogue | None  # None: no record under the update's dialogue key
     reference_version: int  # the stamp of organizations, services and doctors
+    handled: bool = False  # the update's effects are committed already: a redelivery
 
 
 def _facts_statement() -> Any:
@@ -56,6 +65,7 @@ def _facts_statement() -> Any:
         of_dialogue(FsmRecord.state),
         of_dialogue(FsmRecord.data),
         select(ReferenceStamp.version).where(ReferenceStamp.id == 1).scalar_subquery(),
+        exists().where(HandledUpdate.update_id == bindparam("update")),
     )
 
 
@@ -65,11 +75,11 @@ _FACTS = _facts_statement()
 
 
 async def load_facts(
-    session: AsyncSession, *, user_id: int, dialogue_key: str | None
+    session: AsyncSession, *, user_id: int, dialogue_key: str | None, update_id: int = -1
 ) -> AccountFacts:
-    parameters = {"user": user_id, "key": dialogue_key or ""}
+    parameters = {"user": user_id, "key": dialogue_key or "", "update": update_id}
     row = (await session.execute(_FACTS, parameters)).one()
-    language, role, codes, updated_at, state, data, reference_version = row
+    language, role, codes, updated_at, state, data, reference_version, handled = row
     dialogue = (
         StoredDialogue(state=state, data=dict(data or {}), updated_at=updated_at)
         if dialogue_key is not None and updated_at is not None
@@ -81,4 +91,5 @@ async def load_facts(
         staff_codes=tuple(codes or ()),
         dialogue=dialogue,
         reference_version=int(reference_version or 0),
+        handled=bool(handled),
     )

@@ -18,7 +18,9 @@ from pydantic import SecretStr
 from bot.app import create_bot, create_dispatcher
 from bot.config import DatabaseSettings, DemoSettings, Settings
 from bot.delivery.limiter import RateLimiter
+from bot.delivery.outbox import Outbox
 from bot.delivery.reminders import ReminderDispatcher
+from bot.polling import poll
 from bot.services.clock import Clock
 from bot.services.installation import Purpose
 from bot.standin.client import SimUser
@@ -62,6 +64,8 @@ class BotHarness:
         self._polling: asyncio.Task[None] | None = None
         # Tests drive reminders by hand (run_once) with the harness clock.
         self.reminders: ReminderDispatcher | None = None
+        self.outbox: Outbox | None = None
+        self._outbox_run: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -109,6 +113,11 @@ class BotHarness:
         self._bot = create_bot(self._settings)
         self.reminders = self.reminder_dispatcher()
         await self.reminders.recover()
+        # The outbox's dispatcher runs as in production: what an update could not send
+        # (a 429, a crash) goes out without the test's help.
+        self.outbox = self._dp["outbox"]
+        await self.outbox.recover()
+        self._outbox_run = asyncio.create_task(self.outbox.run(self._bot))
         ready = asyncio.Event()
 
         async def on_startup() -> None:
@@ -117,7 +126,7 @@ class BotHarness:
 
         self._dp.startup.register(on_startup)
         self._polling = asyncio.create_task(
-            self._dp.start_polling(self._bot, handle_signals=False, close_bot_session=True)
+            poll(self._dp, self._bot, handle_signals=False, close_bot_session=True)
         )
         ready_wait = asyncio.create_task(ready.wait())
         done, _ = await asyncio.wait(
@@ -140,6 +149,13 @@ class BotHarness:
         )
 
     async def stop_bot(self) -> None:
+        if self._outbox_run is not None:
+            self._outbox_run.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox_run
+            self._outbox_run = None
+        if self.outbox is not None:
+            await self.outbox.drain()
         if self.reminders is not None:
             await self.reminders.drain()
         if self._dp is not None and self._polling is not None:

@@ -1,6 +1,8 @@
 """What an account does with its own data: remember or forget patients, give or withdraw
 consent, identify a patient, choose its language; and the registry's staff list. Each call
-is one transaction: the service adds and flushes, this commits."""
+is one transaction: the service adds and flushes, this commits. None is final for the update
+(bot/unit.py::commit): each is harmless to repeat, and may be a step on the way to a booking
+that the same update makes."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from bot.i18n import LOCALES, locale_for
 from bot.services import accounts, attempts, consent, languages
 from bot.services.attempts import FailureLimits, Identification
 from bot.services.staff import access
+from bot.unit import commit
 from db.models import Patient, StaffMember
 
 
@@ -23,7 +26,7 @@ async def remember_from_booking(
     patient = await accounts.remember_from_booking(
         session, telegram_user_id=user_id, booking_id=booking_id, now=now
     )
-    await session.commit()
+    await commit(session, final=False)
     return patient
 
 
@@ -33,13 +36,13 @@ async def remember(
     patient = await accounts.remember_patient(
         session, telegram_user_id=user_id, patient_id=patient_id, now=now
     )
-    await session.commit()
+    await commit(session, final=False)
     return patient
 
 
 async def forget(session: AsyncSession, *, user_id: int, patient_id: int) -> None:
     await accounts.forget_patient(session, telegram_user_id=user_id, patient_id=patient_id)
-    await session.commit()
+    await commit(session, final=False)
 
 
 async def withdraw(
@@ -49,7 +52,7 @@ async def withdraw(
     await accounts.withdraw_consent(
         session, telegram_user_id=user_id, now=now, organization_id=organization_id
     )
-    await session.commit()
+    await commit(session, final=False)
 
 
 async def give_consent(
@@ -67,7 +70,7 @@ async def give_consent(
         version=version,
         now=now,
     )
-    await session.commit()
+    await commit(session, final=False)
 
 
 async def identify(
@@ -90,7 +93,7 @@ async def identify(
         now=now,
         limits=limits,
     )
-    await session.commit()
+    await commit(session, final=False)
     return result
 
 
@@ -108,7 +111,7 @@ async def settle_language(
 
 async def choose_language(session: AsyncSession, *, user_id: int, language: str) -> None:
     await languages.choose_language(session, telegram_user_id=user_id, language=language)
-    await session.commit()
+    await commit(session, final=False)
 
 
 async def add_member(
@@ -127,11 +130,11 @@ async def add_member(
         added_by=added_by,
         now=now,
     )
-    await session.commit()
+    await commit(session, final=False)
     return member
 
 
 async def remove_member(session: AsyncSession, *, user_id: int) -> bool:
     removed = await access.remove_member(session, telegram_user_id=user_id)
-    await session.commit()
+    await commit(session, final=False)
     return removed

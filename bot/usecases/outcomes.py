@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.services.booking import BookingLimits, ChangeRefusal, LimitReason
+
+# The messages a change owes are defined with the outbox that stores them.
+from bot.services.outbox import BookedOwed as BookedOwed
+from bot.services.outbox import CalendarOwed as CalendarOwed
+from bot.services.outbox import NoticeKind as NoticeKind
+from bot.services.outbox import NoticeOwed as NoticeOwed
+from bot.services.outbox import Owed as Owed
+from bot.services.outbox import TicketOwed as TicketOwed
 from bot.services.reminder_plan import ReminderPolicy
 from bot.services.visits import VisitRecord
 
@@ -28,50 +35,8 @@ class Account:
 
     user_id: int
     chat_id: int
-
-
-# ---- messages owed -------------------------------------------------------------------------
-
-
-class NoticeKind(enum.StrEnum):
-    """A message to a chat other than the one that acted."""
-
-    CANCELLED_BY_OTHER = "cancelled_by_other"  # another account remembering the patient
-    MOVED_BY_OTHER = "moved_by_other"
-    CANCELLED_BY_REGISTRY = "cancelled_by_registry"
-    MOVED_BY_REGISTRY = "moved_by_registry"
-    # A closed day or time range: with the nearest free times that book in one press.
-    CLOSED_BY_REGISTRY = "closed_by_registry"
-
-
-@dataclass(frozen=True, slots=True)
-class TicketOwed:
-    """The PDF ticket, rendered from the booking when it is sent."""
-
-    chat_id: int
-    booking_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarOwed:
-    """The .ics event, or its cancellation."""
-
-    chat_id: int
-    booking_id: int
-    cancelled: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeOwed:
-    chat_id: int
-    booking_id: int
-    kind: NoticeKind
-    reason: str | None = None
-    # Free times offered with a registry cancellation: (slot id, …).
-    alternatives: tuple[int, ...] = ()
-
-
-Owed = TicketOwed | CalendarOwed | NoticeOwed
+    # The message the person pressed, which the confirmation of a booking replaces.
+    screen: int | None = None
 
 
 # ---- outcomes ------------------------------------------------------------------------------
@@ -83,6 +48,8 @@ class Changed:
 
     visit: VisitRecord
     owed: tuple[Owed, ...] = field(default=())
+    # Their outbox rows, committed with the change; the update sends them after its commit.
+    queued: tuple[int, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +79,7 @@ class Closed:
 
     cancelled: int
     owed: tuple[Owed, ...] = field(default=())
+    queued: tuple[int, ...] = field(default=())
 
 
 Outcome = Changed | Refused | OverLimit | SlotTaken

@@ -22,6 +22,7 @@ from bot.services.booking_changes import (
 from bot.services.visits import VisitRecord
 from bot.usecases.outcomes import (
     Account,
+    BookedOwed,
     CalendarOwed,
     Changed,
     NoticeKind,
@@ -32,7 +33,7 @@ from bot.usecases.outcomes import (
     SlotTaken,
     TicketOwed,
 )
-from bot.usecases.transaction import Conflict, changed, commit_change
+from bot.usecases.transaction import Conflict, commit_change
 from db.models import Booking
 
 logger = logging.getLogger(__name__)
@@ -50,11 +51,27 @@ def _tell_booker(visit: VisitRecord, account: Account, kind: NoticeKind) -> list
 
 
 async def _insert(
-    session: AsyncSession, change: Callable[[], Awaitable[int]], *, slot_id: int
-) -> int | Outcome:
-    """Commit a new booking, drawing the ticket number again on the rare clash."""
+    session: AsyncSession,
+    change: Callable[[], Awaitable[int]],
+    *,
+    slot_id: int,
+    account: Account,
+    now: datetime,
+) -> Outcome:
+    """Commit a new booking with its confirmation and ticket owed to the acting chat,
+    drawing the ticket number again on the rare clash."""
+
+    def owes(visit: VisitRecord) -> list[Owed]:
+        chat = account.chat_id
+        return [
+            BookedOwed(chat, visit.booking_id, account.screen),
+            TicketOwed(chat, visit.booking_id),
+        ]
+
     for _ in range(TICKET_ATTEMPTS):
-        result = await commit_change(session, change)
+        result = await commit_change(
+            session, change, owes=owes, acting_chat=account.chat_id, now=now
+        )
         if not isinstance(result, Conflict):
             return result
         if await slot_taken(session, slot_id=slot_id):
@@ -108,11 +125,11 @@ async def book(
         )
         return booking.id
 
-    result = await _insert(session, change, slot_id=slot_id)
-    if not isinstance(result, int):
-        return result
-    logger.info("booking %s made for telegram user %s", result, account.user_id)
-    return await changed(session, result, (TicketOwed(account.chat_id, result),))
+    result = await _insert(session, change, slot_id=slot_id, account=account, now=now)
+    if isinstance(result, Changed):
+        booking = result.visit.booking_id
+        logger.info("booking %s made for telegram user %s", booking, account.user_id)
+    return result
 
 
 async def confirm(
@@ -125,10 +142,10 @@ async def confirm(
         await apply_confirm(session, booking=booking, telegram_user_id=account.user_id, now=now)
         return booking.id
 
-    result = await commit_change(session, change)
+    result = await commit_change(session, change, acting_chat=account.chat_id, now=now)
     if isinstance(result, Conflict):
         raise AssertionError("a confirmation inserts no unique row")
-    return result if not isinstance(result, int) else await changed(session, result)
+    return result
 
 
 async def cancel(
@@ -148,16 +165,16 @@ async def cancel(
         await apply_cancel(session, booking=booking, actor=actor, reason=None, now=now)
         return booking.id
 
-    result = await commit_change(session, change)
+    def owes(visit: VisitRecord) -> list[Owed]:
+        owed: list[Owed] = [CalendarOwed(account.chat_id, visit.booking_id, cancelled=True)]
+        return owed + _tell_booker(visit, account, NoticeKind.CANCELLED_BY_OTHER)
+
+    result = await commit_change(session, change, owes=owes, acting_chat=account.chat_id, now=now)
     if isinstance(result, Conflict):
         raise AssertionError("a cancellation inserts no unique row")
-    if not isinstance(result, int):
-        return result
-    logger.info("booking %s cancelled by telegram user %s", result, account.user_id)
-    visit = await changed(session, result)
-    owed: list[Owed] = [CalendarOwed(account.chat_id, result, cancelled=True)]
-    owed += _tell_booker(visit.visit, account, NoticeKind.CANCELLED_BY_OTHER)
-    return Changed(visit=visit.visit, owed=tuple(owed))
+    if isinstance(result, Changed):
+        logger.info("booking %s cancelled by telegram user %s", booking_id, account.user_id)
+    return result
 
 
 async def move(
@@ -186,16 +203,17 @@ async def move(
         )
         return booking.id
 
-    result = await commit_change(session, change)
+    def owes(visit: VisitRecord) -> list[Owed]:
+        chat, booking = account.chat_id, visit.booking_id
+        owed: list[Owed] = [CalendarOwed(chat, booking), TicketOwed(chat, booking)]
+        return owed + _tell_booker(visit, account, NoticeKind.MOVED_BY_OTHER)
+
+    result = await commit_change(session, change, owes=owes, acting_chat=account.chat_id, now=now)
     if isinstance(result, Conflict):
         return SlotTaken()
-    if not isinstance(result, int):
-        return result
-    logger.info("booking %s moved by telegram user %s", result, account.user_id)
-    moved = await changed(session, result)
-    owed: list[Owed] = [CalendarOwed(account.chat_id, result), TicketOwed(account.chat_id, result)]
-    owed += _tell_booker(moved.visit, account, NoticeKind.MOVED_BY_OTHER)
-    return Changed(visit=moved.visit, owed=tuple(owed))
+    if isinstance(result, Changed):
+        logger.info("booking %s moved by telegram user %s", booking_id, account.user_id)
+    return result
 
 
 async def book_offered(
@@ -234,7 +252,4 @@ async def book_offered(
         mark_rebooked(session, old=old, new=new, telegram_user_id=account.user_id, now=now)
         return new.id
 
-    result = await _insert(session, change, slot_id=slot_id)
-    if not isinstance(result, int):
-        return result
-    return await changed(session, result, (TicketOwed(account.chat_id, result),))
+    return await _insert(session, change, slot_id=slot_id, account=account, now=now)

@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.audit import Actor
 from bot.services.booking import staff_booking
 from bot.services.booking_changes import apply_cancel, apply_move
+from bot.services.outbox import enqueue
 from bot.services.staff.access import StaffAccess
 from bot.services.staff.closures import alternatives, close_time, reopen_time
+from bot.services.visits import VisitRecord
+from bot.unit import commit
 from bot.usecases.outcomes import (
     Changed,
     Closed,
@@ -25,7 +28,7 @@ from bot.usecases.outcomes import (
     SlotTaken,
     TicketOwed,
 )
-from bot.usecases.transaction import Conflict, changed, commit_change
+from bot.usecases.transaction import Conflict, commit_change
 from db.models import Doctor
 
 logger = logging.getLogger(__name__)
@@ -44,18 +47,20 @@ async def cancel(
         await apply_cancel(session, booking=booking, actor=actor, reason=reason, now=now)
         return booking.id
 
-    result = await commit_change(session, change)
+    def owes(visit: VisitRecord) -> list[Owed]:
+        chat = visit.telegram_chat_id
+        if chat is None:
+            return []
+        return [NoticeOwed(chat, visit.booking_id, NoticeKind.CANCELLED_BY_REGISTRY, reason)]
+
+    result = await commit_change(
+        session, change, owes=owes, acting_chat=access.telegram_user_id, now=now
+    )
     if isinstance(result, Conflict):
         raise AssertionError("a cancellation inserts no unique row")
-    if not isinstance(result, int):
-        return result
-    logger.info("booking %s cancelled by staff %s", result, access.telegram_user_id)
-    done = await changed(session, result)
-    chat = done.visit.telegram_chat_id
-    if chat is None:
-        return done
-    notice = NoticeOwed(chat, result, NoticeKind.CANCELLED_BY_REGISTRY, reason=reason)
-    return Changed(visit=done.visit, owed=(notice,))
+    if isinstance(result, Changed):
+        logger.info("booking %s cancelled by staff %s", booking_id, access.telegram_user_id)
+    return result
 
 
 async def move(
@@ -85,21 +90,20 @@ async def move(
         )
         return booking.id
 
-    result = await commit_change(session, change)
+    def owes(visit: VisitRecord) -> list[Owed]:
+        chat, booking = visit.telegram_chat_id, visit.booking_id
+        if chat is None:
+            return []
+        return [NoticeOwed(chat, booking, NoticeKind.MOVED_BY_REGISTRY), TicketOwed(chat, booking)]
+
+    result = await commit_change(
+        session, change, owes=owes, acting_chat=access.telegram_user_id, now=now
+    )
     if isinstance(result, Conflict):
         return SlotTaken()
-    if not isinstance(result, int):
-        return result
-    logger.info("booking %s moved by staff %s", result, access.telegram_user_id)
-    done = await changed(session, result)
-    chat = done.visit.telegram_chat_id
-    if chat is None:
-        return done
-    owed: tuple[Owed, ...] = (
-        NoticeOwed(chat, result, NoticeKind.MOVED_BY_REGISTRY),
-        TicketOwed(chat, result),
-    )
-    return Changed(visit=done.visit, owed=owed)
+    if isinstance(result, Changed):
+        logger.info("booking %s moved by staff %s", booking_id, access.telegram_user_id)
+    return result
 
 
 async def close(
@@ -123,7 +127,6 @@ async def close(
         staff_telegram_id=access.telegram_user_id,
         now=now,
     )
-    await session.commit()
     owed: list[Owed] = []
     for booking in cancelled:
         if booking.telegram_chat_id is None:
@@ -138,13 +141,16 @@ async def close(
                 alternatives=tuple(slot.id for slot in offer),
             )
         )
+    # The closure, its cancellations and every notice they owe commit together.
+    queued = await enqueue(session, owed, acting_chat=access.telegram_user_id, now=now)
+    await commit(session, owed=queued)
     logger.info(
         "staff %s closed doctor %s: %d cancelled",
         access.telegram_user_id,
         doctor.id,
         len(cancelled),
     )
-    return Closed(cancelled=len(cancelled), owed=tuple(owed))
+    return Closed(cancelled=len(cancelled), owed=tuple(owed), queued=queued)
 
 
 async def reopen(
@@ -160,5 +166,5 @@ async def reopen(
     touched = await reopen_time(
         session, doctor=doctor, since=since, until=until, now=now, horizon_days=horizon_days
     )
-    await session.commit()
+    await commit(session)
     return touched

@@ -1,9 +1,11 @@
-"""The one place a use case's transaction ends: committed, or rolled back into a refusal."""
+"""The one place a use case's transaction ends: committed with what it owes, or rolled back
+into a refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +17,9 @@ from bot.services.booking import (
     NotChangeableError,
     SlotUnavailableError,
 )
-from bot.services.visits import load_visit
+from bot.services.outbox import enqueue
+from bot.services.visits import VisitRecord, load_visit
+from bot.unit import commit
 from bot.usecases.outcomes import Changed, OverLimit, Owed, Refused, SlotTaken
 
 
@@ -24,17 +28,36 @@ class Conflict:
     """The database refused the rows (a unique index): the caller knows which one it was."""
 
 
-async def commit_change(
-    session: AsyncSession, change: Callable[[], Awaitable[int]]
-) -> int | Refused | OverLimit | SlotTaken | Conflict:
-    """Run `change` (it returns the id of the booking it changed) and commit.
+Owes = Callable[[VisitRecord], Sequence[Owed]]
 
-    Any refusal rolls the whole transaction back, so nothing is half done. StaleDataError is
-    the booking's revision counter: another change to it committed first.
+
+def owes_nothing(_visit: VisitRecord) -> Sequence[Owed]:
+    return ()
+
+
+async def commit_change(
+    session: AsyncSession,
+    change: Callable[[], Awaitable[int]],
+    *,
+    owes: Owes = owes_nothing,
+    acting_chat: int | None,
+    now: datetime,
+) -> Changed | Refused | OverLimit | SlotTaken | Conflict:
+    """Run `change` (it returns the id of the booking it changed), queue the messages it owes
+    (`owes`, from the visit as changed) in the outbox, and commit all of it at once.
+
+    Any refusal rolls the whole transaction back, so nothing is half done, and nobody is
+    told of a change that did not happen. StaleDataError is the booking's revision counter:
+    another change to it committed first.
     """
     try:
         booking_id = await change()
-        await session.commit()
+        visit = await load_visit(session, booking_id=booking_id)
+        if visit is None:
+            raise LookupError(f"booking {booking_id} vanished in its own change")
+        owed = tuple(owes(visit))
+        queued = await enqueue(session, owed, acting_chat=acting_chat, now=now)
+        await commit(session, owed=queued)
     except NotChangeableError as refusal:
         await session.rollback()
         return Refused(refusal.reason, refusal.phone)
@@ -50,12 +73,4 @@ async def commit_change(
     except IntegrityError:
         await session.rollback()
         return Conflict()
-    return booking_id
-
-
-async def changed(session: AsyncSession, booking_id: int, owed: tuple[Owed, ...] = ()) -> Changed:
-    """The outcome of a committed change: the visit as it is now, and what it owes."""
-    visit = await load_visit(session, booking_id=booking_id)
-    if visit is None:
-        raise LookupError(f"booking {booking_id} vanished right after its change")
-    return Changed(visit=visit, owed=owed)
+    return Changed(visit=visit, owed=owed, queued=queued)

@@ -18,12 +18,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Chat, Message, Update, User
 from sqlalchemy import select
 
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.outbox import Outbox
 from bot.fsm_storage import SqlAlchemyStorage
 from bot.isolation import KeyedLocks
 from bot.middlewares import UnitOfWork
 from bot.services.clock import ManualClock
 from db.engine import Database, open_database
-from db.models import FsmRecord
+from db.models import FsmRecord, HandledUpdate
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 TOKEN = "42:TEST-token"
@@ -36,11 +38,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def dispatcher(db: Database, router: Router) -> Dispatcher:
-    storage = SqlAlchemyStorage(db.sessions, ttl=timedelta(minutes=30), clock=ManualClock(NOW))
-    dp = Dispatcher(storage=storage)
+    clock = ManualClock(NOW)
+    storage = SqlAlchemyStorage(db.sessions, ttl=timedelta(minutes=30), clock=clock)
+    dp = Dispatcher(storage=storage, clock=clock)
     dp.update.outer_middleware.unregister(dp.fsm)
+    outbox = Outbox(db=db, clock=clock, limiter=RateLimiter(per_second=30))
     dp.update.outer_middleware(
-        UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm)
+        UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm, outbox=outbox)
     )
     dp.update.outer_middleware(dp.fsm)
     dp.include_router(router)
@@ -123,5 +127,33 @@ async def test_the_next_update_of_an_account_reads_what_the_previous_one_wrote(
         # The quick one waited for the slow one's commit, so it counted on from 1.
         assert seen == [0, 0, 1]
         assert sorted(data["count"] for _, data in await records(db)) == [1, 2]  # type: ignore[type-var]
+    finally:
+        await bot.session.close()
+
+
+async def test_a_redelivered_update_is_not_applied_twice(db: Database) -> None:
+    """A poll after a crash, or a webhook retry, brings an update whose effects are committed:
+    it is recognised by its id and skipped; one that wrote nothing runs again, harmlessly."""
+    router = Router()
+    ran: list[str] = []
+
+    @router.message()
+    async def on_message(message: Message, state: FSMContext) -> None:
+        ran.append(message.text or "")
+        if message.text != "look":  # "look" only reads
+            await state.update_data(count=len(ran))
+
+    dp = dispatcher(db, router)
+    bot = Bot(TOKEN)
+    try:
+        await dp.feed_update(bot, message(10, "write"))
+        await dp.feed_update(bot, message(10, "write"))
+        await dp.feed_update(bot, message(11, "look"))
+        await dp.feed_update(bot, message(11, "look"))
+        assert ran == ["write", "look", "look"]
+        assert await records(db) == [(None, {"count": 1})]
+        async with db.sessions() as session:
+            handled = (await session.scalars(select(HandledUpdate.update_id))).all()
+        assert handled == [10]
     finally:
         await bot.session.close()

@@ -8,10 +8,10 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
+from bot.delivery.outbox import Outbox
 from bot.handlers import screens
 from bot.handlers.staff import render
+from bot.handlers.staff.render import told_text
 from bot.i18n import t
 from bot.keyboards import staff as kb
 from bot.keyboards.callbacks import StaffCancel
@@ -34,7 +34,7 @@ async def on_cancel(
     session: AsyncSession,
     access: StaffAccess,
     clock: Clock,
-    limiter: RateLimiter,
+    outbox: Outbox,
 ) -> None:
     booking = await booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
@@ -56,7 +56,7 @@ async def on_cancel(
         await screens.show(query, screens.Screen(t("staff-kept")))
         return
     answer = await _cancel(
-        query.bot, session, booking, reason=reason, access=access, clock=clock, limiter=limiter
+        query.bot, session, booking, reason=reason, access=access, clock=clock, outbox=outbox
     )
     await screens.show(query, screens.Screen(answer))
 
@@ -69,7 +69,7 @@ async def _cancel(
     reason: str,
     access: StaffAccess,
     clock: Clock,
-    limiter: RateLimiter,
+    outbox: Outbox,
 ) -> str:
     """Cancel with the reason and tell the patient; the answer for the staff member."""
     now = clock.now()
@@ -78,13 +78,12 @@ async def _cancel(
     )
     if not isinstance(outcome, Changed):
         return texts.refusal(outcome)
-    notified = bool(outcome.owed) and await deliver(
-        bot, session, outcome.owed, acting_chat=access.telegram_user_id, now=now, limiter=limiter
-    )
+    # Sent now rather than after the update, so that the answer can say whether it went.
+    told = await outbox.send(bot, outcome.queued)
     return t(
         "staff-cancelled",
         ticket=esc(outcome.visit.ticket_number),
-        notified=t("staff-notified") if notified else t("staff-not-notified"),
+        notified=told_text(told, owed=bool(outcome.queued)),
     )
 
 

@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
+from bot.delivery.outbox import Outbox
 from bot.handlers import screens
 from bot.handlers.staff import render
-from bot.i18n import t
+from bot.i18n import Count, t
 from bot.keyboards import staff as kb
 from bot.keyboards.callbacks import StaffClose
 from bot.services.clock import Clock
@@ -133,7 +132,7 @@ async def on_close(
     session: AsyncSession,
     access: StaffAccess,
     clock: Clock,
-    limiter: RateLimiter,
+    outbox: Outbox,
 ) -> None:
     data = (await state.get_data()).get("close")
     # Only the confirmation of the closure on record: not an older /close's buttons.
@@ -150,7 +149,7 @@ async def on_close(
         await screens.show(query, screens.Screen(t("staff-nothing-found")))
         return
     answer = await _close(
-        query, session, doctor=doctor, closure=data, access=access, clock=clock, limiter=limiter
+        query, session, doctor=doctor, closure=data, access=access, clock=clock, outbox=outbox
     )
     await screens.show(query, screens.Screen(answer))
 
@@ -163,7 +162,7 @@ async def _close(
     closure: dict[str, Any],
     access: StaffAccess,
     clock: Clock,
-    limiter: RateLimiter,
+    outbox: Outbox,
 ) -> str:
     """Close the time on record and tell its patients; the answer for the staff member."""
     now = clock.now()
@@ -177,18 +176,12 @@ async def _close(
         now=now,
     )
     assert query.bot is not None
-    # Each patient separately: the answer counts those the bot could tell.
-    notified = 0
-    for notice in closed.owed:
-        notified += await deliver(
-            query.bot,
-            session,
-            (notice,),
-            acting_chat=access.telegram_user_id,
-            now=now,
-            limiter=limiter,
-        )
-    return t("staff-closed", count=closed.cancelled, notified=notified)
+    # Sent now, so that the answer counts the patients told; a 429 leaves the rest queued.
+    told = await outbox.send(query.bot, closed.queued)
+    answer = t("staff-closed", count=closed.cancelled, notified=len(told.sent))
+    if told.queued:
+        answer += "\n" + t("staff-notices-queued", count=Count(len(told.queued)))
+    return answer
 
 
 async def cmd_reopen(

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
-from bot.delivery.owed import deliver
+from bot.delivery.outbox import Outbox
 from bot.handlers import screens
 from bot.handlers.moves import start_move
+from bot.handlers.staff.render import told_text
 from bot.i18n import t
 from bot.keyboards.callbacks import StaffMove
 from bot.services.clock import Clock
@@ -35,7 +35,7 @@ async def on_move(
     access: StaffAccess,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
+    outbox: Outbox,
 ) -> None:
     booking = await booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
@@ -59,7 +59,7 @@ async def on_move(
         access=access,
         clock=clock,
         settings=settings,
-        limiter=limiter,
+        outbox=outbox,
     )
     await screens.show(query, screens.Screen(answer))
 
@@ -96,7 +96,7 @@ async def _move(
     access: StaffAccess,
     clock: Clock,
     settings: Settings,
-    limiter: RateLimiter,
+    outbox: Outbox,
 ) -> str:
     """Move to the slot and send the patient the new ticket; the answer for the staff member."""
     now = clock.now()
@@ -110,15 +110,14 @@ async def _move(
     )
     if not isinstance(outcome, Changed):
         return texts.refusal(outcome)
-    notified = bool(outcome.owed) and await deliver(
-        bot, session, outcome.owed, acting_chat=access.telegram_user_id, now=now, limiter=limiter
-    )
+    # Sent now rather than after the update, so that the answer can say whether it went.
+    told = await outbox.send(bot, outcome.queued)
     visit = outcome.visit
     return t(
         "staff-moved",
         ticket=esc(visit.ticket_number),
         when=local_when(visit.starts_at, visit.timezone),
-        notified=t("staff-notified") if notified else t("staff-not-notified"),
+        notified=told_text(told, owed=bool(outcome.queued)),
     )
 
 

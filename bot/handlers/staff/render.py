@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from bot.delivery.outbox import SendReport
 from bot.i18n import MissingText, t
 from bot.services.dates import local_when, long_day
 from bot.services.slots import local_day_bounds
@@ -183,3 +184,13 @@ def _named(kind: str, value: str) -> str:
         return t(f"{kind}-{value}")
     except MissingText:
         return value
+
+
+def told_text(told: SendReport, *, owed: bool) -> str:
+    """Whether the patient was told of a registry change: sent, queued behind Telegram's
+    limits (the outbox sends it as soon as they allow), or not reachable at all."""
+    if owed and not told.queued and not told.failed:
+        return t("staff-notified")
+    if told.queued:
+        return t("staff-notice-queued")
+    return t("staff-not-notified")

@@ -82,6 +82,7 @@ staff-confirm-cancel =
 staff-cancelled = Ticket No. { $ticket } cancelled. { $notified }
 staff-notified = The patient has been notified.
 staff-not-notified = Could not message the patient: please let them know yourself.
+staff-notice-queued = The patient's notice is queued: Telegram asks to wait, and the bot will send it by itself.
 staff-kept = The booking stays.
 btn-close-yes = Close
 staff-usage-close =
@@ -96,6 +97,10 @@ staff-confirm-close =
 
     Bookings in this time: { $count }. They will be cancelled, and the patients will get the reason and the nearest free times.
 staff-closed = Appointment hours closed. Bookings cancelled: { $count }, patients notified: { $notified }.
+staff-notices-queued = { $count ->
+    [one] { $count } more notice is queued: Telegram asks to wait, and the bot will send it by itself.
+   *[other] { $count } more notices are queued: Telegram asks to wait, and the bot will send them by itself.
+}
 staff-reopened = Appointment hours reopened (closures removed: { $count }).
 staff-nothing-to-reopen = There are no closures in this period.
 staff-close-whole-day = whole day

@@ -82,6 +82,7 @@ staff-confirm-cancel =
 staff-cancelled = Талон № { $ticket } отменён. { $notified }
 staff-notified = Пациент уведомлён.
 staff-not-notified = Пациенту не удалось написать: сообщите ему сами.
+staff-notice-queued = Уведомление пациенту в очереди: Telegram просит подождать, бот отправит его сам.
 staff-kept = Запись оставлена.
 btn-close-yes = Закрыть
 staff-usage-close =
@@ -96,6 +97,11 @@ staff-confirm-close =
 
     Записей в это время: { $count }. Они будут отменены, пациенты получат причину и ближайшие свободные времена.
 staff-closed = Приём закрыт. Отменено записей: { $count }, пациентов уведомлено: { $notified }.
+staff-notices-queued = { $count ->
+    [one] Ещё { $count } уведомление в очереди: Telegram просит подождать, бот отправит его сам.
+    [few] Ещё { $count } уведомления в очереди: Telegram просит подождать, бот отправит их сам.
+   *[many] Ещё { $count } уведомлений в очереди: Telegram просит подождать, бот отправит их сам.
+}
 staff-reopened = Приём открыт снова (снято закрытий: { $count }).
 staff-nothing-to-reopen = В этом промежутке закрытий нет.
 staff-close-whole-day = весь день

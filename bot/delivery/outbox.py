@@ -1,0 +1,244 @@
+"""Sends what the outbox holds (bot/services/outbox.py), within Telegram's limits, and marks it.
+
+Two senders share the rows, and a conditional claim decides which one sends a row:
+
+* the update that owed them, right after its last commit (`send`): the patient's reply
+  without delay; a reply to the chat that just wrote is not paced;
+* the dispatcher (`run_once`, looping in `run`): rows a 429, a network error or a crash left
+  pending, and messages to other chats that the update could not send. Messages the bot sends
+  unprompted go through the shared limiter; a 429 pauses everyone for retry_after and costs
+  no attempt; 403 marks the chat unreachable and fails the row; network and server errors
+  back off exponentially up to MAX_ATTEMPTS.
+
+Each chat's rows go out in the order they were owed (the confirmation before the ticket); a
+chat whose row could not be sent now keeps its later rows for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import groupby
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.owed import sender
+from bot.i18n import use_locale
+from bot.services import outbox as rows
+from bot.services.clock import Clock
+from bot.services.languages import language_of
+from bot.services.reminders import mark_unreachable
+from bot.services.visits import load_visit
+from db.engine import Database
+from db.models import TelegramChat
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+RETRY_BASE = timedelta(seconds=15)
+BATCH = 200
+CONCURRENCY = 8  # chats served at once by a dispatcher run
+# Between dispatcher runs when nothing is due; a queued row wakes it at once.
+IDLE_SECONDS = 5.0
+
+
+@dataclass(slots=True)
+class SendReport:
+    sent: list[int] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)  # tried again later (429, network)
+    failed: list[int] = field(default_factory=list)  # never: blocked chat, refused message
+
+    def add(self, other: SendReport) -> None:
+        self.sent += other.sent
+        self.queued += other.queued
+        self.failed += other.failed
+
+
+class Outbox:
+    def __init__(self, *, db: Database, clock: Clock, limiter: RateLimiter) -> None:
+        self._db = db
+        self._clock = clock
+        self._limiter = limiter
+        self._wake = asyncio.Event()
+        self._sending: set[asyncio.Task[SendReport]] = set()
+
+    async def recover(self) -> int:
+        """At start: rows a killed process had claimed are owed again (possibly sent: `resent`),
+        and rows an update never got to send are due now."""
+        async with self._db.sessions() as session:
+            taken, made_due = await rows.take_back(session, now=self._clock.now(), everything=True)
+        if taken:
+            logger.warning("%d outbox messages were being sent at the last stop; resending", taken)
+        return taken + made_due
+
+    async def send(self, bot: Bot, ids: Sequence[int]) -> SendReport:
+        """Send these rows now if nobody has (the update that owed them, after its commit)."""
+        if not ids:
+            return SendReport()
+        async with self._db.sessions() as session:
+            claimed = await rows.claim(session, ids=ids, now=self._clock.now())
+        report = await self._shielded(bot, claimed, paced=False)
+        if report.queued:
+            self._wake.set()
+        return report
+
+    async def run_once(self, bot: Bot) -> SendReport:
+        """Everything due now, chats side by side, each chat's rows in order."""
+        total = SendReport()
+        while True:
+            now = self._clock.now()
+            async with self._db.sessions() as session:
+                await rows.take_back(session, now=now, everything=False)
+                ids = await rows.due(session, now=now, limit=BATCH)
+                claimed = await rows.claim(session, ids=ids, now=now)
+            if not claimed:
+                return total
+            for report in await self._by_chat(bot, claimed):
+                total.add(report)
+            if len(ids) < BATCH:
+                return total
+
+    async def _by_chat(self, bot: Bot, claimed: list[rows.Claimed]) -> list[SendReport]:
+        semaphore = asyncio.Semaphore(CONCURRENCY)
+
+        async def chat(items: list[rows.Claimed]) -> SendReport:
+            async with semaphore:
+                return await self._shielded(bot, items, paced=True)
+
+        by_chat = [list(g) for _, g in groupby(claimed, key=lambda c: c.owed.chat_id)]
+        return list(await asyncio.gather(*(chat(items) for items in _ordered(by_chat))))
+
+    async def run(self, bot: Bot) -> None:
+        """The dispatcher: a run whenever woken or every IDLE_SECONDS, until cancelled."""
+        while True:
+            try:
+                await self.run_once(bot)
+            except Exception:
+                logger.exception("outbox run failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IDLE_SECONDS):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def drain(self) -> None:
+        """Wait for sends under way (they finish even when their caller was cancelled)."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def _shielded(
+        self, bot: Bot, claimed: Sequence[rows.Claimed], *, paced: bool
+    ) -> SendReport:
+        # A send that started is finished and marked even if its caller is cancelled (a stop):
+        # otherwise Telegram could have the message while the row still says "sending".
+        task = asyncio.create_task(self._send_in_order(bot, list(claimed), paced=paced))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+        return await asyncio.shield(task)
+
+    async def _send_in_order(
+        self, bot: Bot, claimed: list[rows.Claimed], *, paced: bool
+    ) -> SendReport:
+        report = SendReport()
+        blocked: set[int] = set()  # chats whose earlier row waits: their later rows wait too
+        for item in claimed:
+            chat = item.owed.chat_id
+            if chat in blocked:
+                await self._release(item, error="an earlier message to the chat waits")
+                report.queued.append(item.id)
+                continue
+            outcome = await self._send_one(bot, item, paced=paced or not item.direct)
+            getattr(report, outcome).append(item.id)
+            if outcome == "queued":
+                blocked.add(chat)
+        return report
+
+    async def _send_one(self, bot: Bot, item: rows.Claimed, *, paced: bool) -> str:
+        try:
+            return await self._attempt(bot, item, paced=paced)
+        except Exception as error:
+            # A bug or the database: the row must not stay claimed until its lease ends.
+            logger.exception("outbox message %s not sent", item.id)
+            return await self._retry(item, error=type(error).__name__, count=True)
+
+    async def _attempt(self, bot: Bot, item: rows.Claimed, *, paced: bool) -> str:
+        chat, now = item.owed.chat_id, self._clock.now()
+        async with self._db.sessions() as session:
+            visit = await load_visit(session, booking_id=item.owed.booking_id)
+            known = await session.get(TelegramChat, chat)
+            if visit is None or (known is not None and known.unreachable_at and not item.direct):
+                await rows.mark_failed(
+                    session, row_id=item.id, error="booking gone" if visit is None else "blocked"
+                )
+                return "failed"
+            # Each chat reads its own language, whoever's change owed the message.
+            with use_locale(await language_of(session, chat_id=chat)):
+                owed, direct = item.owed, item.direct
+                send = await sender(bot, session, owed, visit=visit, now=now, direct=direct)
+        if paced:
+            await self._limiter.acquire(chat)
+        try:
+            await send()
+        except TelegramRetryAfter as error:
+            # Flood control: everyone sending through the limiter waits; no attempt spent.
+            self._limiter.back_off(error.retry_after)
+            return await self._retry(item, error=f"429: {error.message}", count=False)
+        except TelegramForbiddenError as error:
+            async with self._db.sessions() as session:
+                await mark_unreachable(session, chat_id=chat, now=now)
+                await rows.mark_failed(session, row_id=item.id, error=f"403: {error.message}")
+            return "failed"
+        except TelegramUnauthorizedError:
+            logger.critical("the bot token was refused; owed messages wait")
+            return await self._retry(item, error="401: token refused", count=False)
+        except (TelegramNetworkError, TelegramServerError) as error:
+            return await self._retry(item, error=f"{type(error).__name__}: {error}", count=True)
+        except TelegramAPIError as error:
+            logger.error("outbox message %s refused by Telegram: %s", item.id, error.message)
+            async with self._db.sessions() as session:
+                await rows.mark_failed(session, row_id=item.id, error=error.message)
+            return "failed"
+        async with self._db.sessions() as session:
+            await rows.mark_sent(session, row_id=item.id, now=self._clock.now())
+        return "sent"
+
+    async def _retry(self, item: rows.Claimed, *, error: str, count: bool) -> str:
+        """Pending again: at once after a 429 (the limiter holds everyone back for its
+        retry_after), after an exponential pause otherwise; failed past MAX_ATTEMPTS."""
+        attempts = item.attempts + (1 if count else 0)
+        now = self._clock.now()
+        async with self._db.sessions() as session:
+            if attempts >= MAX_ATTEMPTS:
+                await rows.mark_failed(session, row_id=item.id, error=error)
+                logger.warning("outbox message %s failed after %d attempts", item.id, attempts)
+                return "failed"
+            at = now + RETRY_BASE * 2 ** (attempts - 1) if count else now
+            await rows.retry_at(session, row_id=item.id, at=at, error=error, count_attempt=count)
+        self._wake.set()
+        return "queued"
+
+    async def _release(self, item: rows.Claimed, *, error: str) -> None:
+        async with self._db.sessions() as session:
+            await rows.retry_at(
+                session, row_id=item.id, at=self._clock.now(), error=error, count_attempt=False
+            )
+
+
+def _ordered(by_chat: list[list[rows.Claimed]]) -> list[list[rows.Claimed]]:
+    """One group per chat (the claim came in id order, so a chat's rows stay in order)."""
+    merged: dict[int, list[rows.Claimed]] = {}
+    for group in by_chat:
+        merged.setdefault(group[0].owed.chat_id, []).extend(group)
+    return [sorted(items, key=lambda c: c.id) for items in merged.values()]
