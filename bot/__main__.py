@@ -1,4 +1,5 @@
-"""Command line: `python -m bot [--config FILE] [run | import FILE | migrate | slots]`."""
+"""Command line: `python -m bot [--config FILE] [run | webhook | import FILE | migrate | slots
+| sandbox]`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from pydantic import ValidationError
 
 from bot.config import CONFIG_ENV, ConfigFileMissingError, Settings, load_settings
 
+NO_WEBHOOK = (
+    "Webhook mode needs webhook.url (the public HTTPS address of the reverse proxy) and "
+    "webhook.secret (16 to 256 letters, digits, _ or -, the same on every instance)."
+)
 NO_TOKEN = (
     "No bot token: Telegram needs one (set telegram.token in the config file named by {env}, "
     "or TALON_TELEGRAM__TOKEN); `python -m bot sandbox` shows the bot without one."
@@ -26,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help=f"TOML config file (or set {CONFIG_ENV})")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot by long polling (the default)")
+    commands.add_parser(
+        "webhook", help="run one of several instances: Telegram posts updates (webhook.*)"
+    )
     importer = commands.add_parser("import", help="import organizations, doctors and patients")
     importer.add_argument("file", type=Path, help="a TOML file, see docs/import-format.md")
     commands.add_parser("migrate", help="apply database migrations and exit")
@@ -148,8 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     if settings.telegram.token is None:
         print(NO_TOKEN.format(env=CONFIG_ENV), file=sys.stderr)
         return 2
-    from bot.app import run_polling
+    from bot.app import run_polling, run_webhook
 
+    if args.command == "webhook":
+        if settings.webhook.url is None or settings.webhook.secret is None:
+            print(NO_WEBHOOK, file=sys.stderr)
+            return 2
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_webhook(settings))
+        return 0
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_polling(settings))
     return 0

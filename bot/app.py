@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher, F, methods
@@ -226,8 +229,18 @@ def create_scheduler(
     return scheduler
 
 
-async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None:
-    clock = clock or SystemClock()
+@dataclass(frozen=True, slots=True)
+class RunningBot:
+    db: Database
+    dp: Dispatcher
+    bot: Bot
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, *, clock: Clock) -> AsyncIterator[RunningBot]:
+    """Everything but the way updates arrive: the database (migrated), the dispatcher, the
+    reminder and outbox dispatchers (taking back what a killed process left), the periodic
+    jobs and the background slot refresh; stopped in order at the end."""
     check_agreement(settings)
     async with open_database(settings) as db:
         await prepare_data(db, settings=settings, clock=clock)
@@ -247,8 +260,7 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
         refresh = start_slot_refresh(db, settings=settings, clock=clock)
         try:
             await register_commands(bot)
-            # Never confirms an update before it is handled: a crash loses none of them.
-            await poll(dp, bot, polling_timeout=settings.telegram.polling_timeout)
+            yield RunningBot(db=db, dp=dp, bot=bot)
         finally:
             await refresh.stop()
             scheduler.shutdown(wait=False)
@@ -256,3 +268,22 @@ async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None
             await outbox.drain()
             await reminders.drain()
             await bot.session.close()
+
+
+async def run_polling(settings: Settings, *, clock: Clock | None = None) -> None:
+    async with running_bot(settings, clock=clock or SystemClock()) as running:
+        # Never confirms an update before it is handled: a crash loses none of them.
+        await poll(
+            running.dp,
+            running.bot,
+            polling_timeout=settings.telegram.polling_timeout,
+            close_bot_session=False,
+        )
+
+
+async def run_webhook(settings: Settings, *, clock: Clock | None = None) -> None:
+    """One of several instances behind a reverse proxy: Telegram posts updates to it."""
+    from bot.webhook import serve_webhook
+
+    async with running_bot(settings, clock=clock or SystemClock()) as running:
+        await serve_webhook(running.dp, running.bot, db=running.db, settings=settings.webhook)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,36 @@ class TelegramSettings(Section):
     # A self-hosted Bot API server (or the local stand-in) instead of api.telegram.org.
     api_base: str | None = None
     polling_timeout: int = Field(default=30, ge=1, le=50)
+
+
+class WebhookSettings(Section):
+    """Telegram posts updates to `url` (the reverse proxy's public HTTPS address), which
+    forwards them to this process at host:port + path; `python -m bot webhook` serves it."""
+
+    url: str | None = None  # e.g. https://talon.example.org/telegram/updates
+    # Sent by Telegram in X-Telegram-Bot-Api-Secret-Token; every instance must share it.
+    secret: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    path: str = "/telegram/updates"
+    max_connections: int = Field(default=40, ge=1, le=100)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 16 to 256 characters: letters, digits, _ and -")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
 
 
 class DatabaseSettings(Section):
@@ -179,6 +210,7 @@ class Settings(BaseSettings):
     )
 
     telegram: TelegramSettings = TelegramSettings()
+    webhook: WebhookSettings = WebhookSettings()
     database: DatabaseSettings = DatabaseSettings()
     booking: BookingSettings = BookingSettings()
     reminders: ReminderSettings = ReminderSettings()

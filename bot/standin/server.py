@@ -11,7 +11,8 @@ has written to the bot (``push_message``/``push_callback``) or was added with ``
 
 This module is the facade tests, the harness and the sandbox use; the parts live in
 transport.py (HTTP), store.py (chats, messages, files), updates.py (the update queue),
-events.py, limits.py and methods/ (the Bot API methods).
+events.py, limits.py, webhook.py (posting updates to a webhook) and methods/ (the Bot API
+methods).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .store import (
 )
 from .transport import Transport, Violation
 from .updates import HandlerError, UpdateQueue
+from .webhook import WebhookPusher
 
 __all__ = [
     "CallbackAnswer",
@@ -98,6 +100,7 @@ class StandInServer:
         self._events = EventHub()
         self._store = ChatStore(bot_user=self._profile.user, clock=clock)
         self._updates = UpdateQueue(self._events)
+        self._webhook = WebhookPusher(self._updates, self._events)
         self._gate = Gate(per_chat_rate=per_chat_rate, global_rate=global_rate)
         self._faults = Faults()
         backend = Backend(self._store, self._profile, self._updates, self._gate, self._events)
@@ -121,9 +124,12 @@ class StandInServer:
         await web.TCPSite(self._runner, self._host, self._port).start()
         host, port = self._runner.addresses[0][:2]
         self._base_url = f"http://{host}:{port}"
+        # Idle until the bot calls setWebhook; then it posts the pending updates.
+        self._webhook.start()
 
     async def stop(self) -> None:
         self._updates.close()
+        await self._webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -222,6 +228,26 @@ class StandInServer:
         if document is None:
             raise KeyError(file_id)
         return document.data
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where updates are posted (setWebhook), or None while the bot polls."""
+        webhook = self._updates.webhook
+        return webhook.url if webhook is not None else None
+
+    @property
+    def failed_webhook_posts(self) -> int:
+        """Posts of updates the bot's webhook did not accept (then posted again)."""
+        return self._webhook.failed_posts
+
+    @property
+    def answered_before_handled(self) -> list[int]:
+        """Updates the webhook confirmed (2xx) before the bot had handled them."""
+        return self._updates.answered_before_handled
+
+    @property
+    def pending_updates(self) -> int:
+        return self._updates.pending_count
 
     @property
     def long_polling(self) -> bool:

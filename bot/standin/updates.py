@@ -1,5 +1,6 @@
 """The updates on their way to the bot: pushed by simulated users, fetched by the bot's
-getUpdates long poll, then marked handled by its HandledTracker middleware."""
+getUpdates long poll or posted to its webhook (webhook.py), then marked handled by its
+HandledTracker middleware."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from .events import EventHub, EventKind
 from .store import JsonDict
 
-__all__ = ["HandlerError", "UpdateQueue"]
+__all__ = ["HandlerError", "UpdateQueue", "WebhookTarget"]
 
 # Update types delivered when the bot has not chosen any (Telegram's documented default).
 _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -20,6 +21,15 @@ _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messa
 class HandlerError:
     update_id: int
     error: BaseException
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where setWebhook asked updates to be posted, with the secret to send along."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,11 @@ class UpdateQueue:
         self._undelivered: dict[int, str] = {}
         self._open_queries: set[str] = set()
         self._next_query_id = 1
+        self.webhook: WebhookTarget | None = None
+        self._posting: set[int] = set()  # posted to the webhook, no answer yet
+        # Webhook answers (2xx) that came before the bot's HandledTracker marked the update
+        # handled: a bot that answers first and handles later loses updates when it dies.
+        self.answered_before_handled: list[int] = []
 
     # ---- the users' side -------------------------------------------------------------------
 
@@ -116,6 +131,32 @@ class UpdateQueue:
         batch = self._pending[:limit]
         self._fetched.update(u.update_id for u in batch)
         return [u.payload for u in batch]
+
+    # ---- webhook delivery ------------------------------------------------------------------
+
+    def set_webhook(self, target: WebhookTarget | None) -> None:
+        self.webhook = target
+        self._events.notify()
+
+    def next_to_post(self) -> JsonDict | None:
+        """The oldest pending update not being posted yet, if a connection is free."""
+        if self.webhook is None or len(self._posting) >= self.webhook.max_connections:
+            return None
+        for update in self._pending:
+            if update.update_id not in self._posting:
+                self._posting.add(update.update_id)
+                self._fetched.add(update.update_id)
+                return update.payload
+        return None
+
+    def posted(self, update_id: int, *, accepted: bool) -> None:
+        """The webhook answered: 2xx confirms the update; anything else, it is posted again."""
+        self._posting.discard(update_id)
+        if accepted:
+            if update_id not in self._handled:
+                self.answered_before_handled.append(update_id)
+            self._pending = [u for u in self._pending if u.update_id != update_id]
+        self._events.notify()
 
     def drop_pending(self, reason: str) -> None:
         for update in self._pending:

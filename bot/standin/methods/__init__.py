@@ -13,6 +13,7 @@ __all__ = ["METHODS", "ApiMethod", "Backend"]
 _BY_NAME: dict[str, ApiMethod] = {
     "getMe": bot.get_me,
     "getUpdates": polling.get_updates,
+    "setWebhook": polling.set_webhook,
     "deleteWebhook": polling.delete_webhook,
     "getWebhookInfo": polling.get_webhook_info,
     "setMyCommands": bot.set_my_commands,
