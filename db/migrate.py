@@ -24,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0013"
 # Alembic's default name, which alembic_config keeps.
 VERSION_TABLE = "alembic_version"
+# PostgreSQL advisory lock key of migrations ("talon" in ASCII): several instances starting
+# at once on one database migrate one at a time; the others wait, then find it current.
+MIGRATION_LOCK = 0x74616C6F6E
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -46,6 +49,9 @@ def is_at_head(connection: Connection) -> bool:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction (the whole migration) commits or rolls back.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     if revision == "head" and is_at_head(connection):
         return
     # Lazy: only a migration needs Alembic (see the module's docstring).
