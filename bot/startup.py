@@ -11,7 +11,8 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.services.clock import Clock, SystemClock
@@ -76,13 +77,31 @@ async def prepare_data(db: Database, *, settings: Settings, clock: Clock) -> Non
             logger.info("slots for %d doctors without any: %d new slots", len(missing), added)
 
 
+# PostgreSQL advisory lock key of the slot regeneration: one instance at a time runs it.
+SLOT_REFRESH_LOCK = 0x74616C6F6E + 1
+
+
 async def refresh_slots(db: Database, *, settings: Settings, clock: Clock) -> None:
+    """Every doctor's slots brought in line with the rules, in one transaction. Several
+    instances (and `python -m bot slots`) may start it at once: on PostgreSQL the first takes
+    the lock and the others skip it (a no-op, not an error); SQLite serves one instance."""
     async with db.sessions() as session:
+        if not await _first_to_run(session, key=SLOT_REFRESH_LOCK):
+            logger.info("slot generation runs elsewhere (another instance); skipped here")
+            return
         added = await generate_slots(
             session, now=clock.now(), horizon_days=settings.booking.horizon_days
         )
         await session.commit()
     logger.info("slot generation: %d new slots", added)
+
+
+async def _first_to_run(session: AsyncSession, *, key: int) -> bool:
+    """Takes the job's lock for the session's transaction; False if another one holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+    return bool(taken)
 
 
 class SlotRefresh:
