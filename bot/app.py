@@ -45,6 +45,7 @@ from bot.services import outbox as outbox_rows
 from bot.services.attempts import purge_failures
 from bot.services.clock import Clock, SystemClock
 from bot.services.consent import agreement_text
+from bot.services.instances import Heartbeat
 from bot.startup import open_database, prepare_data, refresh_slots, start_slot_refresh
 from db.engine import Database
 
@@ -101,7 +102,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         per_chat_interval=settings.reminders.per_chat_interval_seconds,
     )
     # Every message a change owes, sent after the update's commit or by its dispatcher.
-    outbox = Outbox(db=db, clock=clock, limiter=limiter)
+    outbox = Outbox(db=db, clock=clock, limiter=limiter, lease=settings.instances.lease)
     dp = Dispatcher(
         # No isolation in aiogram's FSM middleware: UnitOfWork takes the account's lock
         # itself, before it reads the dialogue and until after it has written it.
@@ -246,8 +247,16 @@ async def running_bot(settings: Settings, *, clock: Clock) -> AsyncIterator[Runn
         await prepare_data(db, settings=settings, clock=clock)
         dp = create_dispatcher(db, settings=settings, clock=clock)
         bot = create_bot(settings)
+        # Alive before claiming anything: other instances leave this one's claims alone.
+        heartbeat = Heartbeat(db, every=settings.instances.heartbeat_seconds)
+        await heartbeat.start()
         reminders = ReminderDispatcher(
-            db=db, bot=bot, clock=clock, settings=settings.reminders, limiter=dp["limiter"]
+            db=db,
+            bot=bot,
+            clock=clock,
+            settings=settings.reminders,
+            limiter=dp["limiter"],
+            lease=settings.instances.lease,
         )
         await reminders.recover()
         outbox: Outbox = dp["outbox"]
@@ -267,6 +276,7 @@ async def running_bot(settings: Settings, *, clock: Clock) -> AsyncIterator[Runn
             owed.cancel()
             await outbox.drain()
             await reminders.drain()
+            await heartbeat.stop()
             await bot.session.close()
 
 

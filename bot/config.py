@@ -71,6 +71,18 @@ class WebhookSettings(Section):
         return value
 
 
+class InstanceSettings(Section):
+    """Several instances: each renews its liveness every `heartbeat_seconds`; what a dead one
+    held (reminders, owed messages) is taken over `lease_seconds` after its last renewal."""
+
+    heartbeat_seconds: float = Field(default=5, gt=0)
+    lease_seconds: float = Field(default=30, gt=0)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+
 class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///data/talon.sqlite3"
     echo: bool = False
@@ -211,6 +223,7 @@ class Settings(BaseSettings):
 
     telegram: TelegramSettings = TelegramSettings()
     webhook: WebhookSettings = WebhookSettings()
+    instances: InstanceSettings = InstanceSettings()
     database: DatabaseSettings = DatabaseSettings()
     booking: BookingSettings = BookingSettings()
     reminders: ReminderSettings = ReminderSettings()

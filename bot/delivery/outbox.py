@@ -68,10 +68,13 @@ class SendReport:
 
 
 class Outbox:
-    def __init__(self, *, db: Database, clock: Clock, limiter: RateLimiter) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, limiter: RateLimiter, lease: timedelta
+    ) -> None:
         self._db = db
         self._clock = clock
         self._limiter = limiter
+        self._lease = lease  # how long a silent instance keeps what it claimed
         self._wake = asyncio.Event()
         self._sending: set[asyncio.Task[SendReport]] = set()
 
@@ -79,7 +82,9 @@ class Outbox:
         """At start: rows a killed process had claimed are owed again (possibly sent: `resent`),
         and rows an update never got to send are due now."""
         async with self._db.sessions() as session:
-            taken, made_due = await rows.take_back(session, now=self._clock.now(), everything=True)
+            taken, made_due = await rows.take_back(
+                session, now=self._clock.now(), lease=self._lease, at_start=True
+            )
         if taken:
             logger.warning("%d outbox messages were being sent at the last stop; resending", taken)
         return taken + made_due
@@ -89,7 +94,7 @@ class Outbox:
         if not ids:
             return SendReport()
         async with self._db.sessions() as session:
-            claimed = await rows.claim(session, ids=ids, now=self._clock.now())
+            claimed = await rows.claim(session, ids=ids)
         report = await self._shielded(bot, claimed, paced=False)
         if report.queued:
             self._wake.set()
@@ -101,9 +106,9 @@ class Outbox:
         while True:
             now = self._clock.now()
             async with self._db.sessions() as session:
-                await rows.take_back(session, now=now, everything=False)
+                await rows.take_back(session, now=now, lease=self._lease, at_start=False)
                 ids = await rows.due(session, now=now, limit=BATCH)
-                claimed = await rows.claim(session, ids=ids, now=now)
+                claimed = await rows.claim(session, ids=ids)
             if not claimed:
                 return total
             for report in await self._by_chat(bot, claimed):

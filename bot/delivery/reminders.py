@@ -32,7 +32,7 @@ from aiogram.exceptions import (
 )
 
 from bot import texts
-from bot.config import ReminderSettings
+from bot.config import InstanceSettings, ReminderSettings
 from bot.delivery.limiter import RateLimiter
 from bot.i18n import use_locale
 from bot.keyboards import reminders as kb
@@ -57,8 +57,9 @@ logger = logging.getLogger(__name__)
 # on a later run instead of holding a sender.
 MAX_RETRY_AFTER_WAITS = 5
 RETRY_BASE = timedelta(seconds=30)
-# A row claimed longer ago than this was left by a run that died without a restart.
-CLAIM_LEASE = timedelta(minutes=10)
+
+
+DEFAULT_LEASE = InstanceSettings().lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class ReminderDispatcher:
         clock: Clock,
         settings: ReminderSettings,
         limiter: RateLimiter | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self._db = db
         self._bot = bot
@@ -90,11 +92,13 @@ class ReminderDispatcher:
         )
         self._inflight: set[asyncio.Task[str]] = set()
         self._lock = asyncio.Lock()
+        # How long a silent instance keeps the rows it claimed (services/instances.py).
+        self._lease = lease
 
     async def recover(self) -> store.Released:
         """At start: rows a killed process left in flight are planned again."""
         async with self._db.sessions() as session:
-            released = await store.release_in_flight(session)
+            released = await store.release_in_flight(session, lease=self._lease)
         if released.claimed:
             logger.info(
                 "%d reminders were waiting at the last stop; sending them", released.claimed
@@ -129,7 +133,7 @@ class ReminderDispatcher:
     async def _run_batch(self) -> tuple[RunReport, int]:
         now = self._clock.now()
         async with self._db.sessions() as session:
-            await store.release_stale(session, claimed_before=now - CLAIM_LEASE)
+            await store.release_of_the_dead(session, lease=self._lease)
             ids = await store.claim_due(session, now=now, limit=self._settings.batch_size)
             if not ids:
                 return RunReport(), 0
@@ -141,7 +145,7 @@ class ReminderDispatcher:
         except Exception:
             # Claimed rows must not stay claimed until the next restart.
             async with self._db.sessions() as session:
-                await store.release_stale(session, claimed_before=now, ids=ids)
+                await store.release_rows(session, ids=ids)
             raise
         outcomes = await self._send_all(groups, now=now)
         report = RunReport(

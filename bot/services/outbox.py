@@ -5,11 +5,12 @@ the calendar file, a notice to another chat) commit together or not at all; then
 claims a row first sends it (bot/delivery/outbox.py): the update that owed it, right after
 its commit, or the dispatcher, for what a crash, a 429 or a network error left behind.
 
-A row's life: `pending` → claimed (`sending`, with a lease) → `sent`, or back to `pending`
-with a later `not_before` (429, network), or `failed` (the chat blocked the bot, Telegram
-refused the message). A claim is a conditional update, so of two senders only one wins.
-The one window for a duplicate: a process killed after Telegram took a message and before
-the `sent` mark committed; such rows are taken back at the next start with `resent` set.
+A row's life: `pending` → claimed (`sending`, held by this instance: services/instances.py)
+→ `sent`, or back to `pending` with a later `not_before` (429, network), or `failed` (the
+chat blocked the bot, Telegram refused the message). A claim is a conditional update, so of
+two senders only one wins. The one window for a duplicate: a process killed after Telegram
+took a message and before the `sent` mark committed; such rows are taken back (at the next
+start on SQLite, once the dead instance's lease ran out on PostgreSQL) with `resent` set.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.instances import held_by_the_dead, instance_id, only_instance
 from db.models import HandledUpdate, OutboxMessage, OutboxState
 
 # A new row is left to the update that owes it for this long: that update sends it right
 # after its commit, and the dispatcher must not race it to the same message.
 FRESH_GRACE = timedelta(seconds=30)
-# A claimed row whose sender has not marked it by then is taken back (its process died).
-LEASE = timedelta(minutes=2)
 
 
 class NoticeKind(enum.StrEnum):
@@ -152,17 +152,16 @@ class Claimed:
     attempts: int
 
 
-async def claim(
-    session: AsyncSession, *, ids: Sequence[int], now: datetime, lease: timedelta = LEASE
-) -> list[Claimed]:
-    """pending → sending for those of `ids` still pending, committed; in id order."""
+async def claim(session: AsyncSession, *, ids: Sequence[int]) -> list[Claimed]:
+    """pending → sending, held by this instance, for those of `ids` still pending, committed;
+    in id order."""
     if not ids:
         return []
     claimed = (
         await session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
-            .values(state=OutboxState.SENDING, lease_until=now + lease)
+            .values(state=OutboxState.SENDING, claimed_by=instance_id())
             .returning(OutboxMessage)
         )
     ).all()
@@ -206,7 +205,7 @@ async def retry_at(
         .values(
             state=OutboxState.PENDING,
             not_before=at,
-            lease_until=None,
+            claimed_by=None,
             last_error=error[:500],
             attempts=OutboxMessage.attempts + (1 if count_attempt else 0),
         )
@@ -218,25 +217,31 @@ async def _finish(session: AsyncSession, row_id: int, *, state: OutboxState, **v
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.state == OutboxState.SENDING)
-        .values(state=state, lease_until=None, **values)
+        .values(state=state, claimed_by=None, **values)
     )
     await session.commit()
 
 
-async def take_back(session: AsyncSession, *, now: datetime, everything: bool) -> tuple[int, int]:
+async def take_back(
+    session: AsyncSession, *, now: datetime, lease: timedelta, at_start: bool
+) -> tuple[int, int]:
     """Rows a dead sender left: claimed ones back to pending (marked `resent`: Telegram may
-    have them), and, at a start (`everything`), fresh ones due now rather than after the
-    grace left to an update that died with its process. (taken back, made due)."""
+    have them), and, at a start, fresh ones due now rather than after the grace left to an
+    update that died with its process. (taken back, made due).
+
+    Dead: its instance has not been seen for `lease`; at a start on SQLite (one instance),
+    whoever held a row is gone.
+    """
     claimed = OutboxMessage.state == OutboxState.SENDING
-    if not everything:
-        claimed &= OutboxMessage.lease_until <= now
+    if not (at_start and only_instance(session)):
+        claimed &= held_by_the_dead(OutboxMessage.claimed_by, lease=lease)
     taken = await session.execute(
         update(OutboxMessage)
         .where(claimed)
-        .values(state=OutboxState.PENDING, lease_until=None, resent=True, not_before=now)
+        .values(state=OutboxState.PENDING, claimed_by=None, resent=True, not_before=now)
     )
     made_due = 0
-    if everything:
+    if at_start:
         fresh = await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before > now)

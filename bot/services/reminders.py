@@ -9,24 +9,27 @@ the messages whose HTTP request was under way at the crash:
   the rows of a digest at once), and back to claimed after a 429, which delivered nothing;
 * sending → sent (or failed, dropped, cancelled) right after Telegram's answer.
 
-After a crash (`release_in_flight` at start, `release_stale` after a lease), claimed rows go
-back to planned silently. Rows left `sending` go back to planned too (a patient who is never
-reminded is worse than a rare duplicate), but they may have been delivered: they get
-`RESENT_AFTER_CRASH` in `last_error`, and a final mark without an error of its own keeps
-it, so a sent row with that note is a possible duplicate and no other row is.
+Rows are held under the claiming instance's id (services/instances.py). After a crash
+(`release_in_flight` at a start, `release_of_the_dead` at every run, once the holder's lease
+has run out), claimed rows go back to planned silently. Rows left `sending` go back to
+planned too (a patient who is never reminded is worse than a rare duplicate), but they may
+have been delivered: they get `RESENT_AFTER_CRASH` in `last_error`, and a final mark without
+an error of its own keeps it, so a sent row with that note is a possible duplicate and no
+other row is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Result, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import DEFAULT_LOCALE, LOCALES
+from bot.services.instances import held_by_the_dead, instance_id, only_instance
 from bot.services.reminder_plan import ReminderPolicy, plan_reminders
 from bot.services.visits import VisitRecord, load_visits
 from db.models import (
@@ -93,7 +96,7 @@ async def _claim(session: AsyncSession, *, candidates: Sequence[int], now: datet
         await session.scalars(
             update(Reminder)
             .where(Reminder.id.in_(candidates), Reminder.state == ReminderState.PLANNED)
-            .values(state=ReminderState.CLAIMED, claimed_at=now)
+            .values(state=ReminderState.CLAIMED, claimed_at=now, claimed_by=instance_id())
             .returning(Reminder.id)
         )
     ).all()
@@ -153,27 +156,41 @@ async def finish(
     await session.commit()
 
 
-async def release_in_flight(session: AsyncSession) -> Released:
-    """At start, after a crash: every row a dispatcher held goes back to `planned`.
+async def release_in_flight(session: AsyncSession, *, lease: timedelta) -> Released:
+    """At start, after a crash: the rows a dead dispatcher held go back to `planned` (on
+    SQLite, one instance: every row; on PostgreSQL, those of instances silent for `lease`,
+    never a live one's).
 
     Claimed rows were never sent. A row left `sending` was killed during the HTTP call to
     Telegram (or before its mark), and nobody can know whether Telegram delivered it:
     sending again (a rare duplicate) is preferred to a patient who was never reminded, and
     the row is marked so the duplicate is explained.
     """
-    return await _release(session, where=())
+    if only_instance(session):
+        return await _release(session, where=())
+    return await release_of_the_dead(session, lease=lease)
+
+
+async def release_of_the_dead(session: AsyncSession, *, lease: timedelta) -> Released:
+    """Rows held by an instance not seen for `lease` go back to `planned`, as after a crash."""
+    return await _release(session, where=[held_by_the_dead(Reminder.claimed_by, lease=lease)])
 
 
 async def _release(session: AsyncSession, *, where: Sequence[ColumnElement[bool]]) -> Released:
     claimed = await session.execute(
         update(Reminder)
         .where(Reminder.state == ReminderState.CLAIMED, *where)
-        .values(state=ReminderState.PLANNED, claimed_at=None)
+        .values(state=ReminderState.PLANNED, claimed_at=None, claimed_by=None)
     )
     started = await session.execute(
         update(Reminder)
         .where(Reminder.state == ReminderState.SENDING, *where)
-        .values(state=ReminderState.PLANNED, claimed_at=None, last_error=RESENT_AFTER_CRASH)
+        .values(
+            state=ReminderState.PLANNED,
+            claimed_at=None,
+            claimed_by=None,
+            last_error=RESENT_AFTER_CRASH,
+        )
     )
     await session.commit()
     return Released(claimed=_rowcount(claimed), started=_rowcount(started))
@@ -212,14 +229,9 @@ async def booking_targets(
     return {row[0]: (row[1], row[2]) for row in rows.all()}
 
 
-async def release_stale(
-    session: AsyncSession, *, claimed_before: datetime, ids: Sequence[int] | None = None
-) -> Released:
-    """Rows whose run died (or the given ones) go back to `planned`, as after a crash."""
-    where = [Reminder.claimed_at <= claimed_before]
-    if ids is not None:
-        where.append(Reminder.id.in_(ids))
-    return await _release(session, where=where)
+async def release_rows(session: AsyncSession, *, ids: Sequence[int]) -> Released:
+    """This dispatcher's own rows, after its run failed, back to `planned` as after a crash."""
+    return await _release(session, where=[Reminder.id.in_(ids)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +349,7 @@ async def reschedule(
             state=ReminderState.PLANNED,
             due_at=due_at,
             claimed_at=None,
+            claimed_by=None,
             last_error=error,
             attempts=Reminder.attempts + (1 if error and count_attempt else 0),
         )

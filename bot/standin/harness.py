@@ -23,6 +23,7 @@ from bot.delivery.reminders import ReminderDispatcher
 from bot.polling import poll
 from bot.services.clock import Clock
 from bot.services.installation import Purpose
+from bot.services.instances import Heartbeat, begin_new_instance
 from bot.standin.client import SimUser
 from bot.standin.server import StandInServer, TgUser
 from bot.standin.tracker import HandledTracker, track_outermost
@@ -65,6 +66,7 @@ class BotHarness:
         # Tests drive reminders by hand (run_once) with the harness clock.
         self.reminders: ReminderDispatcher | None = None
         self.outbox: Outbox | None = None
+        self._heartbeat: Heartbeat | None = None
         self._outbox_run: asyncio.Task[None] | None = None
 
     @property
@@ -108,6 +110,10 @@ class BotHarness:
         await self.start_bot()
 
     async def start_bot(self) -> None:
+        # As a new process: a new instance id, alive before it claims anything.
+        begin_new_instance()
+        self._heartbeat = Heartbeat(self.database, every=self._settings.instances.heartbeat_seconds)
+        await self._heartbeat.start()
         self._dp = create_dispatcher(self.database, settings=self._settings, clock=self.clock)
         track_outermost(self._dp, HandledTracker(self.server))
         self._bot = create_bot(self._settings)
@@ -146,6 +152,7 @@ class BotHarness:
             clock=self.clock,
             settings=self._settings.reminders,
             limiter=limiter or (self._dp["limiter"] if self._dp is not None else None),
+            lease=self._settings.instances.lease,
         )
 
     async def stop_bot(self) -> None:
@@ -158,6 +165,9 @@ class BotHarness:
             await self.outbox.drain()
         if self.reminders is not None:
             await self.reminders.drain()
+        if self._heartbeat is not None:
+            await self._heartbeat.stop()
+            self._heartbeat = None
         if self._dp is not None and self._polling is not None:
             with contextlib.suppress(RuntimeError):
                 await self._dp.stop_polling()
@@ -189,13 +199,23 @@ class BotHarness:
         return SimUser(self.server, tg_user)
 
 
-def harness_settings(*, data_dir: Path, demo_file: Path | None = None, **sections: Any) -> Settings:
-    """Settings for a harness: a SQLite file in `data_dir`, the demo (or the given) data."""
+def harness_settings(
+    *,
+    data_dir: Path,
+    demo_file: Path | None = None,
+    database_url: str | None = None,
+    **sections: Any,
+) -> Settings:
+    """Settings for a harness: the demo (or the given) data in a SQLite file in `data_dir`.
+
+    `database_url` puts it elsewhere instead, e.g. the test suite's fresh PostgreSQL database.
+    """
     demo = DemoSettings(load_when_empty=True)
     if demo_file is not None:
         demo = DemoSettings(load_when_empty=True, file=demo_file)
+    url = database_url or f"sqlite+aiosqlite:///{data_dir / 'talon.sqlite3'}"
     return Settings(
-        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{data_dir / 'talon.sqlite3'}"),
+        database=DatabaseSettings(url=url),
         demo=demo,
         **sections,
     )

@@ -9,6 +9,7 @@ schema test read) and every relationship target is in the registry before mapper
 * ``bookings``: bookings, reminders and the audit trail;
 * ``accounts``: Telegram chats and accounts, consents, identification failures, staff,
   FSM storage and the installation record;
+* ``instances``: the running bot processes and when each was last seen;
 * ``outbox``: messages owed with a change, and the updates already handled;
 * ``reference``: the stamp an import increments, so running bots reload their cache.
 """
@@ -39,6 +40,7 @@ from db.models.catalog import (
     WorkingHours,
     doctor_services,
 )
+from db.models.instances import Instance
 from db.models.outbox import HandledUpdate, OutboxMessage, OutboxState
 from db.models.patients import Patient, PatientDocument
 from db.models.reference import ReferenceStamp
@@ -56,6 +58,7 @@ __all__ = [
     "HandledUpdate",
     "IdentityFailure",
     "Installation",
+    "Instance",
     "Organization",
     "OutboxMessage",
     "OutboxState",

@@ -109,6 +109,8 @@ class Reminder(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     claimed_at: Mapped[datetime | None]
+    # The instance holding it (db/models/instances.py), while claimed or sending.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
 
     booking: Mapped[Booking] = relationship(back_populates="reminders")

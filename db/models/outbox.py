@@ -45,7 +45,8 @@ class OutboxMessage(Base):
     state: Mapped[OutboxState] = mapped_column(_text_enum(OutboxState), default=OutboxState.PENDING)
     created_at: Mapped[datetime]
     not_before: Mapped[datetime]
-    lease_until: Mapped[datetime | None]
+    # The instance sending it (db/models/instances.py), while `sending`.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(default=0)
     # Taken back from a process that died while sending it: Telegram may have it already.
     resent: Mapped[bool] = mapped_column(default=False)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.delivery.limiter import RateLimiter
 from bot.services.clock import ManualClock
-from bot.services.reminders import claim_due, release_stale
+from bot.services.reminders import claim_due, release_rows
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness
 from bot.usecases import patient
@@ -446,7 +446,7 @@ async def test_a_reminder_claimed_while_the_booking_is_cancelled_is_not_sent(
     assert harness.reminders is not None
     await harness.reminders.run_once()
     async with harness.database.sessions() as session:
-        await release_stale(session, claimed_before=clock.now())
+        await release_rows(session, ids=claimed)  # whatever it left claimed
     await harness.reminders.run_once()
     assert reminders_of(user) == []
     assert {state for _, state in await states(harness)} == {ReminderState.CANCELLED}

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from bot.services.instances import begin_new_instance
 from bot.services.reminders import (
     RESENT_AFTER_CRASH,
     Released,
@@ -65,10 +66,16 @@ async def test_finish_marks_sent_and_counts_the_attempt(factory: Factory) -> Non
     assert row.attempts == 1
 
 
+async def after_a_crash(factory: Factory) -> Released:
+    """What a new process finds at its start: the claims of the one that died."""
+    begin_new_instance()
+    return await release_in_flight(factory.session, lease=timedelta(seconds=30))
+
+
 async def test_rows_in_flight_at_a_crash_are_tried_again(factory: Factory) -> None:
     await reminders_for_one_booking(factory, NOW, NOW)
     await claim_due(factory.session, now=NOW, limit=10)
-    assert await release_in_flight(factory.session) == Released(claimed=2, started=0)
+    assert await after_a_crash(factory) == Released(claimed=2, started=0)
     assert await states(factory) == [ReminderState.PLANNED, ReminderState.PLANNED]
     factory.session.expire_all()
     # Never sent: nothing marks them as possible duplicates.
@@ -84,7 +91,7 @@ async def test_a_send_started_at_a_crash_is_sent_again_and_marked_as_maybe_twice
     assert await start_sending(factory.session, reminder_ids=[started_id]) == [started_id]
     assert await states(factory) == [ReminderState.SENDING, ReminderState.CLAIMED]
 
-    assert await release_in_flight(factory.session) == Released(claimed=1, started=1)
+    assert await after_a_crash(factory) == Released(claimed=1, started=1)
     assert await states(factory) == [ReminderState.PLANNED, ReminderState.PLANNED]
     # Sent again after the restart: the note stays on the sent row, the other has none.
     again = await claim_due(factory.session, now=NOW, limit=10)
@@ -101,7 +108,7 @@ async def test_a_refused_send_is_no_longer_counted_as_started(factory: Factory) 
     await start_sending(factory.session, reminder_ids=[rows[0].id])
     await unstart(factory.session, reminder_ids=[rows[0].id])  # a 429: nothing delivered
     assert await states(factory) == [ReminderState.CLAIMED]
-    assert await release_in_flight(factory.session) == Released(claimed=1, started=0)
+    assert await after_a_crash(factory) == Released(claimed=1, started=0)
 
 
 async def test_a_row_cancelled_after_its_claim_is_never_started(factory: Factory) -> None:

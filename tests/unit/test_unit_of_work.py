@@ -26,6 +26,7 @@ from bot.middlewares import UnitOfWork
 from bot.services.clock import ManualClock
 from db.engine import Database, open_database
 from db.models import FsmRecord, HandledUpdate
+from tests import databases
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 TOKEN = "42:TEST-token"
@@ -33,7 +34,7 @@ TOKEN = "42:TEST-token"
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with open_database(f"sqlite+aiosqlite:///{tmp_path / 'u.sqlite3'}") as database:
+    async with open_database(await databases.database_url(tmp_path / "u.sqlite3")) as database:
         yield database
 
 
@@ -42,7 +43,9 @@ def dispatcher(db: Database, router: Router) -> Dispatcher:
     storage = SqlAlchemyStorage(db.sessions, ttl=timedelta(minutes=30), clock=clock)
     dp = Dispatcher(storage=storage, clock=clock)
     dp.update.outer_middleware.unregister(dp.fsm)
-    outbox = Outbox(db=db, clock=clock, limiter=RateLimiter(per_second=30))
+    outbox = Outbox(
+        db=db, clock=clock, limiter=RateLimiter(per_second=30), lease=timedelta(seconds=30)
+    )
     dp.update.outer_middleware(
         UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm, outbox=outbox)
     )
