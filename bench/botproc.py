@@ -18,6 +18,8 @@ Protocol, one line each way (started by `bench.driver.BotProcess`):
   ``reminders``, fields of ReminderSettings (e.g. ``{"per_second": 10}``), and
   ``dispatch_reminders``: true runs a ReminderDispatcher as `run_polling` does (`recover`
   at start), calling `run_once` in a loop, ``reminder_idle_seconds`` (0.05) apart;
+  ``privacy``, fields of PrivacySettings (e.g. a fixed ``state_key``, in the config line
+  rather than the environment for the same reason as the token);
 * stdin, then: ``cpu`` (answered with ``cpu <process_time seconds>``) and ``quit``;
 * stdout: ``ready`` once polling runs, ``h <update_id>`` or ``h <update_id> <error>`` after each
   update, as the stand-in's HandledTracker would report it in the same process.
@@ -126,11 +128,14 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
     from bot.config import (
         BookingSettings,
         DatabaseSettings,
+        InstanceSettings,
+        PrivacySettings,
         ReminderSettings,
         Settings,
         TelegramSettings,
     )
     from bot.services.clock import ManualClock
+    from bot.services.instances import Heartbeat
     from bot.startup import open_database, prepare_data, start_slot_refresh
 
     settings = Settings(
@@ -143,6 +148,11 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
         booking=BookingSettings(
             horizon_days=config.get("horizon_days", BookingSettings().horizon_days)
         ),
+        # "privacy": fields of PrivacySettings, e.g. a fixed `state_key`, so that identity
+        # values sealed into a dialogue by one bot process open in the next one (a kill test).
+        privacy=PrivacySettings(**config.get("privacy", {})),
+        # "instances": fields of InstanceSettings (a short lease for a two-instance test).
+        instances=InstanceSettings(**config.get("instances", {})),
     )
     clock = ManualClock(datetime.fromisoformat(config["now"]))
     async with open_database(settings) as db:
@@ -156,6 +166,9 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
             else None
         )
         dp, bot = create_dispatcher(db, settings=settings, clock=clock), create_bot(settings)
+        # Alive before it claims anything, as in `running_bot` (bot/app.py).
+        heartbeat = Heartbeat(db, every=settings.instances.heartbeat_seconds)
+        await heartbeat.start()
         reminders = (
             await start_reminders(db, dp, bot, settings=settings, clock=clock, config=config)
             if config.get("dispatch_reminders")
@@ -176,6 +189,7 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
                 await reminders.stop()
             if refresh is not None:
                 await refresh.stop()
+            await heartbeat.stop()
 
 
 class ReminderLoop:
@@ -210,7 +224,12 @@ async def start_reminders(
     from bot.delivery.reminders import ReminderDispatcher
 
     dispatcher = ReminderDispatcher(
-        db=db, bot=bot, clock=clock, settings=settings.reminders, limiter=dp["limiter"]
+        db=db,
+        bot=bot,
+        clock=clock,
+        settings=settings.reminders,
+        limiter=dp["limiter"],
+        lease=settings.instances.lease,
     )
     # Before any run, as `run_polling` does: what a killed process left claimed goes back.
     await dispatcher.recover()
@@ -328,6 +347,7 @@ def fork_server(control_fd: int) -> None:
     # Everything `talon` imports, so that a forked bot starts in a fraction of a second.
     import bot.app
     import bot.delivery.reminders
+    import bot.services.ticket  # the first ticket of every forked bot would load fpdf2 again
     import bot.standin.tracker
     import bot.startup  # noqa: F401
 

@@ -22,7 +22,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import groupby
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -94,8 +93,8 @@ class Outbox:
         if not ids:
             return SendReport()
         async with self._db.sessions() as session:
-            claimed = await rows.claim(session, ids=ids)
-        report = await self._shielded(bot, claimed, paced=False)
+            waiting = await rows.waiting(session, ids=ids)
+        report = await self._shielded(bot, waiting, paced=False)
         if report.queued:
             self._wake.set()
         return report
@@ -107,24 +106,25 @@ class Outbox:
             now = self._clock.now()
             async with self._db.sessions() as session:
                 await rows.take_back(session, now=now, lease=self._lease, at_start=False)
-                ids = await rows.due(session, now=now, limit=BATCH)
-                claimed = await rows.claim(session, ids=ids)
-            if not claimed:
+                due = await rows.due(session, now=now, limit=BATCH)
+            if not due:
                 return total
-            for report in await self._by_chat(bot, claimed):
+            for report in await self._by_chat(bot, due):
                 total.add(report)
-            if len(ids) < BATCH:
+            if len(due) < BATCH:
                 return total
 
-    async def _by_chat(self, bot: Bot, claimed: list[rows.Claimed]) -> list[SendReport]:
+    async def _by_chat(self, bot: Bot, due: list[rows.Waiting]) -> list[SendReport]:
         semaphore = asyncio.Semaphore(CONCURRENCY)
 
-        async def chat(items: list[rows.Claimed]) -> SendReport:
+        async def chat(items: list[rows.Waiting]) -> SendReport:
             async with semaphore:
                 return await self._shielded(bot, items, paced=True)
 
-        by_chat = [list(g) for _, g in groupby(claimed, key=lambda c: c.owed.chat_id)]
-        return list(await asyncio.gather(*(chat(items) for items in _ordered(by_chat))))
+        by_chat: dict[int, list[rows.Waiting]] = {}
+        for item in due:  # in id order, so each chat's rows stay in order
+            by_chat.setdefault(item.chat_id, []).append(item)
+        return list(await asyncio.gather(*(chat(items) for items in by_chat.values())))
 
     async def run(self, bot: Bot) -> None:
         """The dispatcher: a run whenever woken or every IDLE_SECONDS, until cancelled."""
@@ -143,42 +143,48 @@ class Outbox:
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
-    async def _shielded(
-        self, bot: Bot, claimed: Sequence[rows.Claimed], *, paced: bool
-    ) -> SendReport:
+    async def _shielded(self, bot: Bot, waiting: list[rows.Waiting], *, paced: bool) -> SendReport:
         # A send that started is finished and marked even if its caller is cancelled (a stop):
         # otherwise Telegram could have the message while the row still says "sending".
-        task = asyncio.create_task(self._send_in_order(bot, list(claimed), paced=paced))
+        task = asyncio.create_task(self._send_in_order(bot, waiting, paced=paced))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
         return await asyncio.shield(task)
 
     async def _send_in_order(
-        self, bot: Bot, claimed: list[rows.Claimed], *, paced: bool
+        self, bot: Bot, waiting: list[rows.Waiting], *, paced: bool
     ) -> SendReport:
         report = SendReport()
-        blocked: set[int] = set()  # chats whose earlier row waits: their later rows wait too
-        for item in claimed:
-            chat = item.owed.chat_id
-            if chat in blocked:
-                await self._release(item, error="an earlier message to the chat waits")
-                report.queued.append(item.id)
-                continue
+        for n, item in enumerate(waiting):
             outcome = await self._send_one(bot, item, paced=paced or not item.direct)
-            getattr(report, outcome).append(item.id)
+            if outcome != "taken":
+                getattr(report, outcome).append(item.id)
             if outcome == "queued":
-                blocked.add(chat)
+                # The chat's later rows wait for this one (due now, so in order, not later).
+                rest = [later.id for later in waiting[n + 1 :]]
+                async with self._db.sessions() as session:
+                    await rows.make_due(session, ids=rest, now=self._clock.now())
+                report.queued += rest
+                break
         return report
 
-    async def _send_one(self, bot: Bot, item: rows.Claimed, *, paced: bool) -> str:
+    async def _send_one(self, bot: Bot, item: rows.Waiting, *, paced: bool) -> str:
+        """Paced first, then claimed: a row is `sending` only while its request may be under
+        way, so a crash marks as `resent` only what Telegram may really have."""
+        if paced:
+            await self._limiter.acquire(item.chat_id)
+        async with self._db.sessions() as session:
+            claimed = await rows.claim(session, ids=[item.id])
+        if not claimed:
+            return "taken"  # sent (or being sent) by another sender meanwhile
         try:
-            return await self._attempt(bot, item, paced=paced)
+            return await self._attempt(bot, claimed[0])
         except Exception as error:
-            # A bug or the database: the row must not stay claimed until its lease ends.
+            # A bug or the database: the row must not stay claimed until its holder is gone.
             logger.exception("outbox message %s not sent", item.id)
-            return await self._retry(item, error=type(error).__name__, count=True)
+            return await self._retry(claimed[0], error=type(error).__name__, count=True)
 
-    async def _attempt(self, bot: Bot, item: rows.Claimed, *, paced: bool) -> str:
+    async def _attempt(self, bot: Bot, item: rows.Claimed) -> str:
         chat, now = item.owed.chat_id, self._clock.now()
         async with self._db.sessions() as session:
             visit = await load_visit(session, booking_id=item.owed.booking_id)
@@ -192,8 +198,6 @@ class Outbox:
             with use_locale(await language_of(session, chat_id=chat)):
                 owed, direct = item.owed, item.direct
                 send = await sender(bot, session, owed, visit=visit, now=now, direct=direct)
-        if paced:
-            await self._limiter.acquire(chat)
         try:
             await send()
         except TelegramRetryAfter as error:
@@ -233,17 +237,3 @@ class Outbox:
             await rows.retry_at(session, row_id=item.id, at=at, error=error, count_attempt=count)
         self._wake.set()
         return "queued"
-
-    async def _release(self, item: rows.Claimed, *, error: str) -> None:
-        async with self._db.sessions() as session:
-            await rows.retry_at(
-                session, row_id=item.id, at=self._clock.now(), error=error, count_attempt=False
-            )
-
-
-def _ordered(by_chat: list[list[rows.Claimed]]) -> list[list[rows.Claimed]]:
-    """One group per chat (the claim came in id order, so a chat's rows stay in order)."""
-    merged: dict[int, list[rows.Claimed]] = {}
-    for group in by_chat:
-        merged.setdefault(group[0].owed.chat_id, []).extend(group)
-    return [sorted(items, key=lambda c: c.id) for items in merged.values()]

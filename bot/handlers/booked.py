@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from aiogram.fsm.context import FSMContext
@@ -71,6 +72,10 @@ async def book_chosen(
     if patient_id is None:
         raise ValueError("no patient in this dialogue")
     account, now = account_of(target), clock.now()
+    if isinstance(target, Message) and current.prompt is not None:
+        # Typed last (the birth date): the prompt that asked for it becomes the confirmation.
+        # An edit, so that sending it again after a crash can't show it twice.
+        account = replace(account, screen=current.prompt)
     outcome = await patient.book(
         session,
         slot_id=slot_id,

@@ -173,18 +173,45 @@ async def claim(session: AsyncSession, *, ids: Sequence[int]) -> list[Claimed]:
     return sorted(result, key=lambda c: c.id)
 
 
-async def due(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
-    """Pending rows whose time has come, oldest first."""
-    return list(
-        (
-            await session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now)
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-        ).all()
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A pending row, not claimed yet: what its sender needs to pace it."""
+
+    id: int
+    chat_id: int
+    direct: bool
+
+
+_WAITING = select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.direct).where(
+    OutboxMessage.state == OutboxState.PENDING
+)
+
+
+async def waiting(session: AsyncSession, *, ids: Sequence[int]) -> list[Waiting]:
+    """Those of `ids` still pending, in id order."""
+    found = await session.execute(
+        _WAITING.where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     )
+    return [Waiting(*row) for row in found]
+
+
+async def due(session: AsyncSession, *, now: datetime, limit: int) -> list[Waiting]:
+    """Pending rows whose time has come, oldest first."""
+    found = await session.execute(
+        _WAITING.where(OutboxMessage.not_before <= now).order_by(OutboxMessage.id).limit(limit)
+    )
+    return [Waiting(*row) for row in found]
+
+
+async def make_due(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
+    """Pending rows due now (behind an earlier one of their chat that must be retried)."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
+            .values(not_before=now)
+        )
+        await session.commit()
 
 
 async def mark_sent(session: AsyncSession, *, row_id: int, now: datetime) -> None:
