@@ -158,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bot.app import run_polling, run_webhook
 
+    shared = settings.several_instances_problem()
+    if shared is not None:
+        print(shared, file=sys.stderr)
+        return 2
+
     if args.command == "webhook":
         if settings.webhook.url is None or settings.webhook.secret is None:
             print(NO_WEBHOOK, file=sys.stderr)

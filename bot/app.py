@@ -14,6 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -71,10 +72,12 @@ MAX_AGREEMENT_CHARS = 2800
 
 
 async def purge_stale(
-    *, db: Database, storage: SqlAlchemyStorage, settings: Settings, clock: Clock
+    *, db: Database, storage: BaseStorage, settings: Settings, clock: Clock
 ) -> None:
-    """Expired dialogues (they may hold typed identity numbers) and old failure records."""
-    await storage.purge_expired()
+    """Expired dialogues (they may hold typed identity numbers; in Redis they expire by
+    themselves) and old failure records."""
+    if isinstance(storage, SqlAlchemyStorage):
+        await storage.purge_expired()
     async with db.sessions() as session:
         await purge_failures(session, now=clock.now(), keep_for=settings.failure_limits.keep_for)
         await outbox_rows.purge(session, before=clock.now() - OUTBOX_KEPT)
@@ -90,12 +93,21 @@ def check_agreement(settings: Settings) -> None:
             )
 
 
+def dialogue_state(
+    db: Database, *, settings: Settings, clock: Clock
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Where dialogues live and how an account's updates are kept one at a time: the
+    database and a lock in this process for one instance, Redis for several."""
+    ttl = timedelta(minutes=settings.booking.session_timeout_minutes)
+    if settings.redis.url is not None:
+        from bot.redis_state import redis_state
+
+        return redis_state(settings.redis.url.get_secret_value(), ttl=ttl)
+    return SqlAlchemyStorage(db.sessions, ttl=ttl, clock=clock), KeyedLocks()
+
+
 def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Dispatcher:
-    storage = SqlAlchemyStorage(
-        db.sessions,
-        ttl=timedelta(minutes=settings.booking.session_timeout_minutes),
-        clock=clock,
-    )
+    storage, isolation = dialogue_state(db, settings=settings, clock=clock)
     # One budget for every message the bot sends on its own (reminders, notices to patients).
     limiter = RateLimiter(
         per_second=settings.reminders.per_second,
@@ -121,7 +133,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
     # dialogue reads it serves from the update's unit): re-register the FSM one after it.
     dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(
-        UnitOfWork(db.sessions, storage=storage, isolation=KeyedLocks(), fsm=dp.fsm, outbox=outbox)
+        UnitOfWork(db.sessions, storage=storage, isolation=isolation, fsm=dp.fsm, outbox=outbox)
     )
     dp.update.outer_middleware(dp.fsm)
     # After the session: it reads (and at first contact remembers) the account's language.
@@ -218,7 +230,6 @@ def create_scheduler(
         misfire_grace_time=3600,
     )
     storage = dp.storage
-    assert isinstance(storage, SqlAlchemyStorage)
     scheduler.add_job(
         purge_stale,
         "interval",

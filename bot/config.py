@@ -83,6 +83,13 @@ class InstanceSettings(Section):
         return timedelta(seconds=self.lease_seconds)
 
 
+class RedisSettings(Section):
+    """Several instances share the dialogue state, the per-account locks and the sending
+    limits in Redis; unset, one instance keeps them in its database and memory."""
+
+    url: SecretStr | None = None  # e.g. redis://127.0.0.1:6379/0 (it may carry a password)
+
+
 class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///data/talon.sqlite3"
     echo: bool = False
@@ -224,6 +231,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     webhook: WebhookSettings = WebhookSettings()
     instances: InstanceSettings = InstanceSettings()
+    redis: RedisSettings = RedisSettings()
     database: DatabaseSettings = DatabaseSettings()
     booking: BookingSettings = BookingSettings()
     reminders: ReminderSettings = ReminderSettings()
@@ -233,6 +241,16 @@ class Settings(BaseSettings):
     demo: DemoSettings = DemoSettings()
     privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
+
+    def several_instances_problem(self) -> str | None:
+        """What stops this configuration from running as one of several instances, if any."""
+        if self.redis.url is not None and self.privacy.state_key is None:
+            return (
+                "redis.url is set, so dialogues are shared by several instances: set "
+                "privacy.state_key (TALON_PRIVACY__STATE_KEY), the same on every instance, "
+                "or a number typed on one instance could not be read on another"
+            )
+        return None
 
     @property
     def rules(self) -> Rules:

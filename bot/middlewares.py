@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.types import InlineKeyboardMarkup, Message, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,7 +52,7 @@ class UnitOfWork(BaseMiddleware):
         self,
         session_factory: async_sessionmaker[AsyncSession],
         *,
-        storage: SqlAlchemyStorage,
+        storage: BaseStorage,
         isolation: BaseEventIsolation,
         fsm: FSMContextMiddleware,
         outbox: Outbox,
@@ -106,12 +106,14 @@ class UnitOfWork(BaseMiddleware):
                 logger.info("update %s was handled before its redelivery; skipped", unit.update_id)
                 return False, None
             unit.reference_version = facts.reference_version
-            if key is not None:
+            if key is not None and isinstance(self._storage, SqlAlchemyStorage):
                 self._storage.seed(unit, key, facts.dialogue)
             data["facts"] = facts
         data["session"] = unit.session
         result = await handler(event, data)
-        wrote = await self._storage.flush(unit)
+        wrote = unit.wrote_elsewhere
+        if isinstance(self._storage, SqlAlchemyStorage):
+            wrote = await self._storage.flush(unit)
         if wrote or unit.committed:
             await record_handled(unit)
         await unit.session.commit()

@@ -56,6 +56,8 @@ class UpdateUnit:
     recorded: bool = False
     # A commit of this update changed something (its last commit must record it handled).
     committed: bool = False
+    # The dialogue was written outside the database (Redis: bot/redis_state.py).
+    wrote_elsewhere: bool = False
     # Outbox rows the update's changes owe, sent after its last commit.
     owed: list[int] = field(default_factory=list)
 

@@ -23,6 +23,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
@@ -97,6 +98,13 @@ def database_check(db: Database) -> Check:
     return check
 
 
+def redis_check(storage: RedisStorage) -> Check:
+    async def check() -> None:
+        await storage.redis.ping()
+
+    return check
+
+
 async def serve_webhook(
     dp: Dispatcher,
     bot: Bot,
@@ -111,9 +119,10 @@ async def serve_webhook(
     if settings.url is None or settings.secret is None:
         raise ValueError("webhook mode needs webhook.url and webhook.secret")
     secret = settings.secret.get_secret_value()
-    app = create_app(
-        dp, bot, secret=secret, path=settings.path, checks={"database": database_check(db)}
-    )
+    checks = {"database": database_check(db)}
+    if isinstance(dp.storage, RedisStorage):
+        checks["redis"] = redis_check(dp.storage)
+    app = create_app(dp, bot, secret=secret, path=settings.path, checks=checks)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port).start()
