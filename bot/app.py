@@ -20,7 +20,7 @@ from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import Limiter, RateLimiter
 from bot.delivery.outbox import Outbox
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
@@ -106,13 +106,25 @@ def dialogue_state(
     return SqlAlchemyStorage(db.sessions, ttl=ttl, clock=clock), KeyedLocks()
 
 
+def sending_limiter(storage: BaseStorage, *, settings: Settings) -> Limiter:
+    per_second = settings.reminders.per_second
+    per_chat = settings.reminders.per_chat_interval_seconds
+    if settings.redis.url is not None:
+        # Imported only here: one instance never loads the Redis client.
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        from bot.delivery.shared_limiter import RedisRateLimiter
+
+        assert isinstance(storage, RedisStorage)
+        return RedisRateLimiter(storage.redis, per_second=per_second, per_chat_interval=per_chat)
+    return RateLimiter(per_second=per_second, per_chat_interval=per_chat)
+
+
 def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Dispatcher:
     storage, isolation = dialogue_state(db, settings=settings, clock=clock)
-    # One budget for every message the bot sends on its own (reminders, notices to patients).
-    limiter = RateLimiter(
-        per_second=settings.reminders.per_second,
-        per_chat_interval=settings.reminders.per_chat_interval_seconds,
-    )
+    # One budget for every message the bot sends on its own (reminders, notices to patients),
+    # shared by all instances through Redis when there are several.
+    limiter = sending_limiter(storage, settings=settings)
     # Every message a change owes, sent after the update's commit or by its dispatcher.
     outbox = Outbox(db=db, clock=clock, limiter=limiter, lease=settings.instances.lease)
     dp = Dispatcher(

@@ -20,10 +20,11 @@ import asyncio
 import logging
 import secrets
 import signal
+import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
@@ -98,9 +99,9 @@ def database_check(db: Database) -> Check:
     return check
 
 
-def redis_check(storage: RedisStorage) -> Check:
+def redis_check(redis: Any) -> Check:
     async def check() -> None:
-        await storage.redis.ping()
+        await redis.ping()
 
     return check
 
@@ -120,8 +121,11 @@ async def serve_webhook(
         raise ValueError("webhook mode needs webhook.url and webhook.secret")
     secret = settings.secret.get_secret_value()
     checks = {"database": database_check(db)}
-    if isinstance(dp.storage, RedisStorage):
-        checks["redis"] = redis_check(dp.storage)
+    if "redis" in sys.modules:  # only then can the storage be Redis's
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        if isinstance(dp.storage, RedisStorage):
+            checks["redis"] = redis_check(dp.storage.redis)
     app = create_app(dp, bot, secret=secret, path=settings.path, checks=checks)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()

@@ -6,6 +6,26 @@ import asyncio
 import bisect
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class LimiterUnavailable(RuntimeError):
+    """The shared limit (bot/delivery/shared_limiter.py) could not be read: nothing may be
+    sent without it. Here, so that the senders need not import Redis to catch it."""
+
+
+class Limiter(Protocol):
+    """What the senders need: this process's RateLimiter or the instances' shared one.
+
+    back_off stays synchronous (the shared limiter writes the pause in a task) so the call
+    sites in `except TelegramRetryAfter` need no await and work with either.
+    """
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait until a message to `chat_id` may be sent."""
+
+    def back_off(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends for `seconds`."""
 
 
 class RateLimiter:
@@ -65,3 +85,8 @@ class RateLimiter:
     def back_off(self, seconds: float) -> None:
         """Telegram said 429: nobody sends for `seconds`."""
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+
+def _is_a_limiter(limiter: RateLimiter) -> Limiter:
+    """mypy checks here that RateLimiter keeps the interface the senders use."""
+    return limiter

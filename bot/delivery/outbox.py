@@ -33,7 +33,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import Limiter, LimiterUnavailable
 from bot.delivery.owed import sender
 from bot.i18n import use_locale
 from bot.services import outbox as rows
@@ -67,9 +67,7 @@ class SendReport:
 
 
 class Outbox:
-    def __init__(
-        self, *, db: Database, clock: Clock, limiter: RateLimiter, lease: timedelta
-    ) -> None:
+    def __init__(self, *, db: Database, clock: Clock, limiter: Limiter, lease: timedelta) -> None:
         self._db = db
         self._clock = clock
         self._limiter = limiter
@@ -160,10 +158,10 @@ class Outbox:
             if outcome != "taken":
                 getattr(report, outcome).append(item.id)
             if outcome == "queued":
-                # The chat's later rows wait for this one (due now, so in order, not later).
+                # The chat's later rows wait for this one, and then follow it in order.
                 rest = [later.id for later in waiting[n + 1 :]]
                 async with self._db.sessions() as session:
-                    await rows.make_due(session, ids=rest, now=self._clock.now())
+                    await rows.hold_behind(session, first=item.id, ids=rest)
                 report.queued += rest
                 break
         return report
@@ -172,7 +170,16 @@ class Outbox:
         """Paced first, then claimed: a row is `sending` only while its request may be under
         way, so a crash marks as `resent` only what Telegram may really have."""
         if paced:
-            await self._limiter.acquire(item.chat_id)
+            try:
+                await self._limiter.acquire(item.chat_id)
+            except LimiterUnavailable:
+                # Redis is away: nothing is sent without the shared budget, and the row is
+                # not the worse for it (it stays pending, due again after a pause).
+                logger.warning("outbox waits: the shared sending limit is unreachable")
+                async with self._db.sessions() as session:
+                    at = self._clock.now() + RETRY_BASE
+                    await rows.due_at(session, ids=[item.id], at=at)
+                return "queued"
         async with self._db.sessions() as session:
             claimed = await rows.claim(session, ids=[item.id])
         if not claimed:

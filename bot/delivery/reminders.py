@@ -33,7 +33,7 @@ from aiogram.exceptions import (
 
 from bot import texts
 from bot.config import InstanceSettings, ReminderSettings
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import Limiter, LimiterUnavailable, RateLimiter
 from bot.i18n import use_locale
 from bot.keyboards import reminders as kb
 from bot.services import reminders as store
@@ -78,7 +78,7 @@ class ReminderDispatcher:
         bot: Bot,
         clock: Clock,
         settings: ReminderSettings,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self._db = db
@@ -252,6 +252,12 @@ class ReminderDispatcher:
     async def _deliver(self, items: list[store.DueReminder], *, now: datetime) -> str:
         try:
             return await self._deliver_checked(items)
+        except LimiterUnavailable:
+            # Redis is away: nothing is sent without the shared budget; no attempt is spent.
+            logger.warning("reminders wait: the shared sending limit is unreachable")
+            return await self._retry_later(
+                items, now=now, error="shared limit unreachable", count_attempt=False
+            )
         except Exception as error:
             # Whatever broke (the database, a bug), the rows must not stay claimed forever.
             logger.exception("delivering reminders to chat %s failed", items[0].chat_id)

@@ -203,13 +203,26 @@ async def due(session: AsyncSession, *, now: datetime, limit: int) -> list[Waiti
     return [Waiting(*row) for row in found]
 
 
-async def make_due(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
-    """Pending rows due now (behind an earlier one of their chat that must be retried)."""
+async def due_at(session: AsyncSession, *, ids: Sequence[int], at: datetime) -> None:
+    """Pending rows due at `at`; committed."""
     if ids:
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
-            .values(not_before=now)
+            .values(not_before=at)
+        )
+        await session.commit()
+
+
+async def hold_behind(session: AsyncSession, *, first: int, ids: Sequence[int]) -> None:
+    """A chat's later rows due when its earlier row `first` (to be retried) is: they go out
+    after it, in order, not before; committed."""
+    if ids:
+        when = select(OutboxMessage.not_before).where(OutboxMessage.id == first)
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
+            .values(not_before=when.scalar_subquery())
         )
         await session.commit()
 

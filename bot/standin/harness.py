@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import DatabaseSettings, DemoSettings, Settings
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import Limiter
 from bot.delivery.outbox import Outbox
 from bot.delivery.reminders import ReminderDispatcher
 from bot.polling import poll
@@ -142,7 +142,7 @@ class BotHarness:
             ready_wait.cancel()
             self._polling.result()
 
-    def reminder_dispatcher(self, *, limiter: RateLimiter | None = None) -> ReminderDispatcher:
+    def reminder_dispatcher(self, *, limiter: Limiter | None = None) -> ReminderDispatcher:
         """A dispatcher on the running bot, e.g. with a slower limiter for a test."""
         if self._bot is None:
             raise RuntimeError("the bot is not started")
