@@ -19,10 +19,18 @@ Protocol, one line each way (started by `bench.driver.BotProcess`):
   ``dispatch_reminders``: true runs a ReminderDispatcher as `run_polling` does (`recover`
   at start), calling `run_once` in a loop, ``reminder_idle_seconds`` (0.05) apart;
   ``privacy``, fields of PrivacySettings (e.g. a fixed ``state_key``, in the config line
-  rather than the environment for the same reason as the token);
+  rather than the environment for the same reason as the token); ``instances``, fields of
+  InstanceSettings (a short lease); ``booking``, fields of BookingSettings (``horizon_days``
+  alone is still accepted); ``redis``, fields of RedisSettings (``{"url": ...}``: dialogues
+  and per-account locks in Redis, as several instances run; a shared ``privacy.state_key`` is
+  then required, as `python -m bot` requires it); ``webhook``, fields of WebhookSettings
+  (``host``, ``port``, ``path``, ``url``, ``secret``): the bot runs bot/webhook.py's
+  `serve_webhook` (setWebhook with that url and secret) instead of the poller, as
+  `run_webhook` does;
 * stdin, then: ``cpu`` (answered with ``cpu <process_time seconds>``) and ``quit``;
-* stdout: ``ready`` once polling runs, ``h <update_id>`` or ``h <update_id> <error>`` after each
-  update, as the stand-in's HandledTracker would report it in the same process.
+* stdout: ``ready`` once polling runs (webhook: once setWebhook was answered), ``h <update_id>``
+  or ``h <update_id> <error>`` after each update, as the stand-in's HandledTracker would
+  report it in the same process.
 
 Logs go to stderr; nothing else may write to stdout.
 
@@ -119,7 +127,7 @@ def bare_dispatcher() -> Dispatcher:
 
 
 @contextlib.asynccontextmanager
-async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]:
+async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot, Database | None]]:
     from datetime import datetime
 
     from pydantic import SecretStr
@@ -130,9 +138,11 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
         DatabaseSettings,
         InstanceSettings,
         PrivacySettings,
+        RedisSettings,
         ReminderSettings,
         Settings,
         TelegramSettings,
+        WebhookSettings,
     )
     from bot.services.clock import ManualClock
     from bot.services.instances import Heartbeat
@@ -145,15 +155,26 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
             **{"per_chat_interval_seconds": 0, **config.get("reminders", {})}
         ),
         # "horizon_days": the horizon the database's slots were made for (the registry's).
+        # "booking": fields of BookingSettings (e.g. `slots_per_page`, so that a day's times
+        # fit on one page).
         booking=BookingSettings(
-            horizon_days=config.get("horizon_days", BookingSettings().horizon_days)
+            **{
+                "horizon_days": config.get("horizon_days", BookingSettings().horizon_days),
+                **config.get("booking", {}),
+            }
         ),
         # "privacy": fields of PrivacySettings, e.g. a fixed `state_key`, so that identity
         # values sealed into a dialogue by one bot process open in the next one (a kill test).
         privacy=PrivacySettings(**config.get("privacy", {})),
         # "instances": fields of InstanceSettings (a short lease for a two-instance test).
         instances=InstanceSettings(**config.get("instances", {})),
+        # "redis": fields of RedisSettings; "webhook": fields of WebhookSettings (see `serve`).
+        redis=RedisSettings(**config.get("redis", {})),
+        webhook=WebhookSettings(**config.get("webhook", {})),
     )
+    if problem := settings.several_instances_problem():
+        # As `python -m bot` refuses to start (bot/__main__.py).
+        raise ValueError(problem)
     clock = ManualClock(datetime.fromisoformat(config["now"]))
     async with open_database(settings) as db:
         await prepare_data(db, settings=settings, clock=clock)
@@ -180,7 +201,7 @@ async def talon(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]
         await outbox.recover()
         owed = asyncio.create_task(outbox.run(bot))
         try:
-            yield dp, bot
+            yield dp, bot, db
         finally:
             owed.cancel()
             await asyncio.gather(owed, return_exceptions=True)
@@ -237,9 +258,9 @@ async def start_reminders(
 
 
 @contextlib.asynccontextmanager
-async def bare(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot]]:
+async def bare(config: dict[str, Any]) -> AsyncIterator[tuple[Dispatcher, Bot, Database | None]]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(config["api_base"]))
-    yield bare_dispatcher(), Bot(config["token"], session=session)
+    yield bare_dispatcher(), Bot(config["token"], session=session), None
 
 
 async def stdin_lines() -> asyncio.StreamReader:
@@ -251,7 +272,7 @@ async def stdin_lines() -> asyncio.StreamReader:
 
 async def serve(config: dict[str, Any], commands: asyncio.StreamReader) -> None:
     bot_cm = talon(config) if config["mode"] == "talon" else bare(config)
-    async with bot_cm as (dp, bot):
+    async with bot_cm as (dp, bot, db):
         if config["mode"] == "talon":
             # Outside Talon's UnitOfWork: an update counts as handled once it is committed.
             from bot.standin.tracker import track_outermost
@@ -259,6 +280,10 @@ async def serve(config: dict[str, Any], commands: asyncio.StreamReader) -> None:
             track_outermost(dp, PipeTracker())
         else:
             dp.update.outer_middleware(PipeTracker())
+        if config["mode"] == "talon" and "webhook" in config:
+            assert db is not None
+            await serve_webhook(dp, bot, db=db, config=config, commands=commands)
+            return
 
         async def on_startup() -> None:
             emit("ready")
@@ -273,24 +298,71 @@ async def serve(config: dict[str, Any], commands: asyncio.StreamReader) -> None:
             running = dp.start_polling(bot, handle_signals=False, close_bot_session=True)
         polling = asyncio.create_task(running)
         try:
-            while True:
-                read = asyncio.create_task(commands.readline())
-                await asyncio.wait({read, polling}, return_when=asyncio.FIRST_COMPLETED)
-                if not read.done():
-                    # Polling ended on its own (an error): leave, and let it be raised below.
-                    read.cancel()
-                    break
-                line = read.result().decode().strip()
-                if line == "cpu":
-                    emit(f"cpu {time.process_time():.6f}")
-                elif line in ("quit", ""):
-                    break
+            await obey(commands, polling)
         finally:
             if not polling.done():
                 with contextlib.suppress(RuntimeError):
                     await dp.stop_polling()
             async with asyncio.timeout(30):
                 await polling
+
+
+async def obey(commands: asyncio.StreamReader, running: asyncio.Task[None]) -> None:
+    """Answer the parent's commands until ``quit`` (or its end of file), or until `running`
+    ends on its own (an error: the caller raises it)."""
+    while True:
+        read = asyncio.create_task(commands.readline())
+        await asyncio.wait({read, running}, return_when=asyncio.FIRST_COMPLETED)
+        if not read.done():
+            read.cancel()
+            return
+        line = read.result().decode().strip()
+        if line == "cpu":
+            emit(f"cpu {time.process_time():.6f}")
+        elif line in ("quit", ""):
+            return
+
+
+async def serve_webhook(
+    dp: Dispatcher,
+    bot: Bot,
+    *,
+    db: Database,
+    config: dict[str, Any],
+    commands: asyncio.StreamReader,
+) -> None:
+    """bot/webhook.py's `serve_webhook`, as `run_webhook` runs it: `ready` once setWebhook
+    was answered; at ``quit`` it stops as at a SIGTERM (the requests under way finish)."""
+    from bot.config import WebhookSettings
+    from bot.webhook import serve_webhook as serve
+
+    started = asyncio.Event()
+    serving = asyncio.create_task(
+        serve(
+            dp,
+            bot,
+            db=db,
+            settings=WebhookSettings(**config["webhook"]),
+            started=started,
+            handle_signals=False,
+        )
+    )
+    try:
+        ready = asyncio.create_task(started.wait())
+        await asyncio.wait({ready, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if ready.done():
+            emit("ready")
+            await obey(commands, serving)
+        else:
+            ready.cancel()
+    finally:
+        if not serving.done():
+            serving.cancel()
+        async with asyncio.timeout(60):
+            # Cancelled: its clean-up has run; an error of its own is raised here.
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+        await bot.session.close()
 
 
 async def main() -> None:
@@ -347,9 +419,11 @@ def fork_server(control_fd: int) -> None:
     # Everything `talon` imports, so that a forked bot starts in a fraction of a second.
     import bot.app
     import bot.delivery.reminders
+    import bot.redis_state  # several instances: dialogues and locks in Redis
     import bot.services.ticket  # the first ticket of every forked bot would load fpdf2 again
     import bot.standin.tracker
-    import bot.startup  # noqa: F401
+    import bot.startup
+    import bot.webhook  # noqa: F401
 
     control = socket.socket(fileno=control_fd)
     # Forked bots are reaped by the kernel: the parent learns of a death from its socket.

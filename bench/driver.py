@@ -163,6 +163,9 @@ class ForkServer:
     def __init__(self) -> None:
         self._proc: asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
+        # One request at a time on the control socket: two bots started at once (several
+        # instances) would otherwise read each other's pid.
+        self._forking = asyncio.Lock()
 
     async def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -185,15 +188,16 @@ class ForkServer:
         if self._control is None:
             raise BenchError("the fork server is not started")
         loop = asyncio.get_running_loop()
-        # One tiny message: the socket's buffer takes it at once even though non-blocking.
-        socket.send_fds(self._control, [b"fork"], [channel.fileno()])
-        answer = b""
-        async with asyncio.timeout(START_TIMEOUT):
-            while not answer.endswith(b"\n"):
-                chunk = await loop.sock_recv(self._control, 64)
-                if not chunk:
-                    raise BenchError("the fork server has ended")
-                answer += chunk
+        async with self._forking:
+            # One tiny message: the socket's buffer takes it at once even though non-blocking.
+            socket.send_fds(self._control, [b"fork"], [channel.fileno()])
+            answer = b""
+            async with asyncio.timeout(START_TIMEOUT):
+                while not answer.endswith(b"\n"):
+                    chunk = await loop.sock_recv(self._control, 64)
+                    if not chunk:
+                        raise BenchError("the fork server has ended")
+                    answer += chunk
         return int(answer)
 
     async def stop(self) -> None:

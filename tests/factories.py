@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.booking import new_ticket_number
 from bot.services.visits import VisitRecord
 from db.models import (
+    AccountPatient,
     Booking,
     BookingStatus,
+    Consent,
     Doctor,
     Organization,
     Patient,
@@ -123,6 +127,56 @@ class Factory:
                 updated_at=now,
             )
         )
+
+    async def remembered_accounts(
+        self,
+        *,
+        user_ids: Sequence[int],
+        organization_ids: Sequence[int],
+        consent_version: str,
+        now: datetime | None = None,
+    ) -> dict[int, int]:
+        """Accounts that book in one press: each with a registry patient of its own (made-up
+        identity values, no document), remembered for it, and its consent to each of the
+        organizations in `consent_version`. In bulk, for hundreds of accounts at once.
+        Returns {user id: patient id}."""
+        at = now if now is not None else datetime.now(UTC)
+        first = next(_seq)
+        patient_ids = (
+            await self.session.scalars(
+                insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "last_name": "Пациентов",
+                        "first_name": f"Пациент{n}",
+                        "middle_name": None,
+                        "birth_date": date(1970, 1, 1) + timedelta(days=n % 15_000),
+                        "oms_number": f"9{first:07d}{n:08d}",
+                    }
+                    for n in range(len(user_ids))
+                ],
+            )
+        ).all()
+        pairs = dict(zip(user_ids, patient_ids, strict=True))
+        await self.session.execute(
+            insert(AccountPatient),
+            [{"telegram_user_id": u, "patient_id": p, "created_at": at} for u, p in pairs.items()],
+        )
+        await self.session.execute(
+            insert(Consent),
+            [
+                {
+                    "telegram_user_id": u,
+                    "organization_id": org,
+                    "version": consent_version,
+                    "accepted_at": at,
+                }
+                for u in user_ids
+                for org in organization_ids
+            ],
+        )
+        await self.session.commit()
+        return pairs
 
 
 def visit_record(**overrides: Any) -> VisitRecord:
