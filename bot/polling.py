@@ -59,8 +59,8 @@ class _Ledger:
     abandoned: set[int] = field(default_factory=set)
     next_id: int | None = None
 
-    def is_new(self, update: Update) -> bool:
-        return self.next_id is None or update.update_id >= self.next_id
+    def is_new(self, update_id: int) -> bool:
+        return self.next_id is None or update_id >= self.next_id
 
     def add(self, update_id: int, task: asyncio.Task[None]) -> None:
         self.running[update_id] = task
@@ -217,11 +217,14 @@ async def _fetch_loop(poller: _Poller) -> None:
         # back the ones more than 100 behind it until it finishes (a stuck one, until the
         # process stops).
         wait_seconds = 0 if ledger.pinning_task() else poller.polling_timeout
-        for update in await _fetch(
+        for raw in await _fetch(
             poller, offset=ledger.offset(), wait_seconds=wait_seconds, backoff=backoff
         ):
-            if ledger.is_new(update):
-                ledger.add(update.update_id, asyncio.create_task(_handle(poller, update)))
+            update_id = int(raw["update_id"])
+            if ledger.is_new(update_id):
+                # A model only for a new update: the ones taken again are skipped unread.
+                update = Update.model_validate(raw, context={"bot": poller.bot})
+                ledger.add(update_id, asyncio.create_task(_handle(poller, update)))
         await _pause_while_pinned(ledger)
 
 
@@ -232,11 +235,19 @@ async def _pause_while_pinned(ledger: _Ledger) -> None:
         await asyncio.wait({pinning}, timeout=PINNED_POLL_INTERVAL)
 
 
+class _RawGetUpdates(GetUpdates):
+    """getUpdates answered as plain JSON objects. While an earlier update pins the offset,
+    Telegram sends the ones in flight again with every poll; building aiogram's models of
+    them all again each time cost more than handling the new ones (measured under load)."""
+
+    __returning__ = list[dict[str, Any]]
+
+
 async def _fetch(
     poller: _Poller, *, offset: int | None, wait_seconds: int, backoff: Backoff
-) -> list[Update]:
+) -> list[dict[str, Any]]:
     """One getUpdates, retried with aiogram's backoff until the Bot API answers."""
-    request = GetUpdates(
+    request = _RawGetUpdates(
         offset=offset, timeout=wait_seconds, allowed_updates=poller.allowed_updates
     )
     session_timeout = poller.bot.session.timeout
@@ -244,7 +255,9 @@ async def _fetch(
     request_timeout = int(session_timeout + wait_seconds) if session_timeout else None
     while True:
         try:
-            updates = await poller.bot(request, request_timeout=request_timeout)
+            # The models' type is GetUpdates'; the answer is _RawGetUpdates' plain objects.
+            answer: Any = await poller.bot(request, request_timeout=request_timeout)
+            updates: list[dict[str, Any]] = answer
         except Exception as exc:  # the Bot API being away must not stop polling
             logger.error(
                 "getUpdates failed (%s); retrying in %.1f s", _describe(exc), backoff.next_delay

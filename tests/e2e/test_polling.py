@@ -87,7 +87,8 @@ class GetUpdatesLog(BaseRequestMiddleware):
         # aiogram's middleware chain hands back the method's result (the updates), whatever
         # its annotation says.
         result: Any = await make_request(bot, method)  # type: ignore[arg-type]
-        self._process.answered.append([update.update_id for update in result])
+        # Talon's poller asks for plain JSON objects (bot/polling.py::_RawGetUpdates).
+        self._process.answered.append([update["update_id"] for update in result])
         self._process.hub.notify()
         return result  # type: ignore[no-any-return]
 
