@@ -19,7 +19,9 @@ from bot.standin.harness import BotHarness, harness_settings
 from db.models import Booking, BookingStatus, FsmRecord
 from tests.e2e.conftest import ADMIN_ID, CLINIC
 from tests.e2e.flow import PETROV, identify, open_day
-from tests.redis_server import redis_server
+from tests.redis_server import needs_redis, redis_server
+
+pytestmark = needs_redis
 
 
 @pytest.fixture

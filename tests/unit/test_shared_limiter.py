@@ -18,7 +18,9 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.delivery.shared_limiter import DEFAULT_PREFIX, LimiterUnavailable, RedisRateLimiter
-from tests.redis_server import redis_server
+from tests.redis_server import needs_redis, redis_server
+
+pytestmark = needs_redis
 
 CONCURRENT = 75  # senders per instance in the busiest test
 JITTER = 0.05  # how much later than its reserved moment a sender may see it
