@@ -6,10 +6,10 @@ import asyncio
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 
 from bot.config import Settings
 from bot.standin import StandInServer, StoredMessage, TgUser
+from tests import databases
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_IMPORT = REPO_ROOT / "examples" / "import.toml"
@@ -55,23 +56,17 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def tables(db: Path) -> set[str]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    return {name for (name,) in rows}
+def tables(url: str) -> set[str]:
+    return databases.run_sync(databases.table_names(url))
 
 
-def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in a stable order."""
-    with sqlite3.connect(db) as conn:
-        return {
-            table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
-            for table in sorted(tables(db))
-        }
+def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in a stable order (SQLite or the test's PostgreSQL)."""
+    return databases.run_sync(databases.snapshot(url))
 
 
-def counts(db: Path) -> dict[str, int]:
-    return {table: len(rows) for table, rows in snapshot(db).items()}
+def counts(url: str) -> dict[str, int]:
+    return {table: len(rows) for table, rows in snapshot(url).items()}
 
 
 def assert_no_traceback(*outputs: str) -> None:
@@ -103,8 +98,7 @@ def test_without_a_token_the_bot_explains_how_to_set_it(
 
 
 def test_migrate_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
-    db = tmp_path / "x.sqlite3"
-    url = sqlite_url(db)
+    db = url = databases.database_url_sync(tmp_path / "x.sqlite3")
 
     first = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
 
@@ -172,25 +166,35 @@ def test_a_config_mistake_is_reported_without_traceback_or_token(tmp_path: Path,
 
 @dataclass(frozen=True)
 class Imported:
-    db: Path
+    db: str  # its URL
     result: subprocess.CompletedProcess[str]
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Imported:
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     """examples/import.toml imported into a fresh database, once for the module."""
     workdir = tmp_path_factory.mktemp("imported")
-    db = workdir / "talon.sqlite3"
-    result = run_cli("import", EXAMPLE_IMPORT, cwd=workdir, TALON_DATABASE__URL=sqlite_url(db))
-    return Imported(db=db, result=result)
+    postgres = databases.on_postgres()
+    # Kept for the whole module, so not one of the per-test databases.
+    db = (
+        databases.run_sync(databases.create_database())
+        if postgres
+        else sqlite_url(workdir / "talon.sqlite3")
+    )
+    result = run_cli("import", EXAMPLE_IMPORT, cwd=workdir, TALON_DATABASE__URL=db)
+    yield Imported(db=db, result=result)
+    if postgres:
+        databases.run_sync(databases.drop_database(db))
 
 
 @pytest.fixture
-def imported_copy(imported: Imported, tmp_path: Path) -> Path:
+def imported_copy(imported: Imported, tmp_path: Path) -> str:
+    """A copy of the imported database for one test, as a URL."""
     assert imported.result.returncode == 0, imported.result.stderr
-    db = tmp_path / "talon.sqlite3"
-    shutil.copyfile(imported.db, db)
-    return db
+    path = tmp_path / "talon.sqlite3"
+    if not databases.on_postgres():
+        shutil.copyfile(databases.sqlite_path(imported.db), path)
+    return databases.database_url_sync(path, template=imported.db)
 
 
 def identity_values(path: Path) -> set[str]:
@@ -238,12 +242,10 @@ def test_import_of_the_example_file(imported: Imported) -> None:
     assert rows["slots"] > 0
 
 
-def test_import_again_updates_and_creates_nothing(imported_copy: Path, tmp_path: Path) -> None:
+def test_import_again_updates_and_creates_nothing(imported_copy: str, tmp_path: Path) -> None:
     before = counts(imported_copy)
 
-    result = run_cli(
-        "import", EXAMPLE_IMPORT, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(imported_copy)
-    )
+    result = run_cli("import", EXAMPLE_IMPORT, cwd=tmp_path, TALON_DATABASE__URL=imported_copy)
 
     assert result.returncode == 0, result.stderr
     assert "организации: создано 0, обновлено 1" in result.stdout
@@ -295,12 +297,12 @@ BAD_IMPORT_LOCATIONS = {
 }
 
 
-def test_import_of_a_file_with_errors_changes_nothing(imported_copy: Path, tmp_path: Path) -> None:
+def test_import_of_a_file_with_errors_changes_nothing(imported_copy: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(BAD_IMPORT, encoding="utf-8")
     before = snapshot(imported_copy)
 
-    result = run_cli("import", bad, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(imported_copy))
+    result = run_cli("import", bad, cwd=tmp_path, TALON_DATABASE__URL=imported_copy)
 
     assert result.returncode == 1
     assert result.stdout == ""
@@ -330,12 +332,12 @@ def test_import_of_a_file_with_errors_changes_nothing(imported_copy: Path, tmp_p
     assert after == before
 
 
-def test_import_of_a_toml_syntax_error(imported_copy: Path, tmp_path: Path) -> None:
+def test_import_of_a_toml_syntax_error(imported_copy: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text('[[patients]]\noms = "7788899730665104\n', encoding="utf-8")
     before = snapshot(imported_copy)
 
-    result = run_cli("import", broken, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(imported_copy))
+    result = run_cli("import", broken, cwd=tmp_path, TALON_DATABASE__URL=imported_copy)
 
     assert result.returncode == 1
     assert_no_traceback(result.stderr)
@@ -378,7 +380,7 @@ api_base = "{server.base_url}"
 polling_timeout = 1
 
 [database]
-url = "{sqlite_url(tmp_path / "bot.sqlite3")}"
+url = "{await databases.database_url(tmp_path / "bot.sqlite3")}"
 
 [demo]
 load_when_empty = true

@@ -11,6 +11,7 @@ import pytest
 from bot.config import BookingSettings, ReminderSettings, StaffSettings
 from bot.services.clock import ManualClock
 from bot.standin.harness import BotHarness, harness_settings
+from tests import databases
 
 CLINIC = Path(__file__).with_name("clinic.toml")
 ADMIN_ID = 7000  # the registry admin of the test clinic (from the config)
@@ -34,6 +35,8 @@ async def running_harness(
     # Per-chat spacing is unit-tested with the limiter; here it would only add real seconds.
     settings = harness_settings(
         data_dir=tmp_path,
+        # The same tmp_path is the same database: a test may start the bot again on it.
+        database_url=await databases.database_url(tmp_path / "talon.sqlite3"),
         demo_file=CLINIC,
         reminders=ReminderSettings(per_chat_interval_seconds=0),
         booking=booking or BookingSettings(),

@@ -18,8 +18,9 @@ README = Path(__file__).parents[2] / "README.md"
 
 
 @pytest.fixture
-async def demo(tmp_path: Path, clock: ManualClock) -> AsyncIterator[BotHarness]:
-    async with BotHarness(settings=harness_settings(data_dir=tmp_path), clock=clock) as running:
+async def demo(tmp_path: Path, database_url: str, clock: ManualClock) -> AsyncIterator[BotHarness]:
+    settings = harness_settings(data_dir=tmp_path, database_url=database_url)
+    async with BotHarness(settings=settings, clock=clock) as running:
         yield running
         assert running.server.violations == []
         assert running.server.handler_errors == []

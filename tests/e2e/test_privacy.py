@@ -29,6 +29,7 @@ from bot.services.identity import luhn_is_valid
 from bot.standin.client import SimUser
 from bot.standin.harness import BotHarness, harness_settings
 from db.models import Booking, Organization
+from tests import databases
 from tests.e2e.conftest import ADMIN_ID, CLINIC
 from tests.e2e.flow import PETROV, SIDOROVA, identify, open_day
 
@@ -54,6 +55,7 @@ async def running(
 ) -> AsyncIterator[BotHarness]:
     settings = harness_settings(
         data_dir=tmp_path / "data",
+        database_url=await databases.database_url(tmp_path / "data" / "talon.sqlite3"),
         demo_file=CLINIC,
         reminders=ReminderSettings(per_chat_interval_seconds=0),
         staff=StaffSettings(admins=[ADMIN_ID]),
@@ -92,6 +94,7 @@ def files_holding(data_dir: Path, values: list[bytes]) -> list[str]:
 # ---- 2: typed values never reach a database file -------------------------------------------
 
 
+@pytest.mark.sqlite_only("scans the SQLite file and its -wal and -shm files for typed values")
 async def test_typed_identity_values_never_reach_any_database_file(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -151,6 +154,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlite_only("the modes of the SQLite folder and files")
 async def test_the_database_folder_and_files_are_private(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -172,6 +176,7 @@ async def test_the_database_folder_and_files_are_private(
                 assert mode(path) == 0o600, path.name
 
 
+@pytest.mark.sqlite_only("the mode of an existing SQLite file")
 async def test_an_existing_database_open_to_others_is_warned_about(
     tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -186,6 +191,7 @@ async def test_an_existing_database_open_to_others_is_warned_about(
     assert any("talon.sqlite3 " in w and "chmod 600" in w for w in warnings), warnings
 
 
+@pytest.mark.sqlite_only("the modes of the SQLite folder and files the command creates")
 def test_the_command_line_creates_a_private_database(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     env = {
@@ -393,7 +399,7 @@ async def test_a_real_bot_on_an_empty_database_loads_no_demo(
 ) -> None:
     # The real bot's defaults, only pointed at a fresh file.
     settings = Settings(
-        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'talon.sqlite3'}")
+        database=DatabaseSettings(url=await databases.database_url(tmp_path / "talon.sqlite3"))
     )
     async with BotHarness(settings=settings, clock=clock) as harness:
         user = harness.user(9600, "Пётр")

@@ -21,7 +21,6 @@ booking's chat got none, and a chat that got two has every row noted as resent a
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -49,6 +48,8 @@ from db.models import (
     Slot,
     doctor_services,
 )
+from tests import databases
+from tests.databases import SyncReader
 
 # Tuesday 1 December 2026, 12:00 in Moscow: far from the quiet hours.
 BASE = datetime(2026, 12, 1, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
@@ -194,13 +195,12 @@ class Row:
     note: str | None
 
 
-def read_rows(db_file: Path) -> list[Row]:
-    """The reminders as the bot left them: a plain read-only connection (WAL lets it read)."""
-    with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as conn:
-        found = conn.execute(
-            "SELECT b.telegram_chat_id, r.state, r.last_error FROM reminders r"
-            " JOIN bookings b ON b.id = r.booking_id"
-        ).fetchall()
+def read_rows(reader: SyncReader) -> list[Row]:
+    """The reminders as the bot left them, read beside the bot (on SQLite, WAL lets it read)."""
+    found = reader.rows(
+        "SELECT b.telegram_chat_id, r.state, r.last_error FROM reminders r"
+        " JOIN bookings b ON b.id = r.booking_id"
+    )
     return [Row(chat_id=c, state=ReminderState(s), note=n) for c, s, n in found]
 
 
@@ -248,81 +248,87 @@ def check(
 async def test_kill_9_during_dispatch_loses_nothing_and_duplicates_only_started_sends(
     tmp_path: Path,
 ) -> None:
-    db_file = tmp_path / "talon.sqlite3"
-    url = f"sqlite+aiosqlite:///{db_file}"
+    url = await databases.database_url(tmp_path / "talon.sqlite3")
     chats = await populate(url)
     seen = Seen()
-    async with (
-        StandInServer(token=random_token()) as server,
-        ForkServer() as forks,
-    ):
-        for chat in chats:
-            server.add_user(TgUser(id=chat.chat_id, first_name="Пациент"))
+    reader = SyncReader(url)
+    try:
+        async with (
+            StandInServer(token=random_token()) as server,
+            ForkServer() as forks,
+        ):
+            for chat in chats:
+                server.add_user(TgUser(id=chat.chat_id, first_name="Пациент"))
 
-        def trial_chats(trial: int) -> list[Chat]:
-            return [c for c in chats if c.trial == trial]
+            def trial_chats(trial: int) -> list[Chat]:
+                return [c for c in chats if c.trial == trial]
 
-        def delivered(trial: int) -> int:
-            return sum(1 for c in trial_chats(trial) if server.messages(c.chat_id))
+            def delivered(trial: int) -> int:
+                return sum(1 for c in trial_chats(trial) if server.messages(c.chat_id))
 
-        def rows_of(trials: range) -> list[Row]:
-            ids = {c.chat_id for t in trials for c in trial_chats(t)}
-            return [r for r in read_rows(db_file) if r.chat_id in ids]
+            def rows_of(trials: range) -> list[Row]:
+                ids = {c.chat_id for t in trials for c in trial_chats(t)}
+                return [r for r in read_rows(reader) if r.chat_id in ids]
 
-        async def restart_checks(trial: int) -> None:
-            """The earlier trials' reminders all end up final, and the last one is checked."""
-            earlier = range(trial)
-            await wait_db(
-                lambda: all(r.state in FINAL for r in rows_of(earlier)),
-                within=WAIT,
-                what=f"the reminders of trials before {trial} to be final (claimed ones lost)",
-                rows=lambda: rows_of(earlier),
-            )
-            if trial:
-                # The trial killed last; the earlier ones are final and cannot change.
-                killed = range(trial - 1, trial)
-                check(trial_chats(trial - 1), rows_of(killed), server, seen)
-
-        async def kill_half_way(bot: ForkedBot, trial: int) -> None:
-            # Even trials: killed right as the stand-in stores a message, before the bot has
-            # read the answer and marked it sent.
-            half = 3 + trial % 4
-            await server.wait_for(lambda: delivered(trial) >= half, timeout=WAIT)
-            if trial % 2:
-
-                def between_sends() -> bool:
-                    states = Counter(r.state for r in rows_of(range(trial, trial + 1)))
-                    # Claimed rows normally still wait their turn here; on a loaded machine the
-                    # trial may have finished meanwhile, which is still no send under way.
-                    return states[ReminderState.SENDING] == 0
-
+            async def restart_checks(trial: int) -> None:
+                """The earlier trials' reminders all end up final, and the last one is checked."""
+                earlier = range(trial)
                 await wait_db(
-                    between_sends,
+                    lambda: all(r.state in FINAL for r in rows_of(earlier)),
                     within=WAIT,
-                    what=f"a moment between two sends in trial {trial}",
-                    rows=lambda: rows_of(range(trial, trial + 1)),
+                    what=f"the reminders of trials before {trial} to be final (claimed ones lost)",
+                    rows=lambda: rows_of(earlier),
                 )
-            await bot.kill()
+                if trial:
+                    # The trial killed last; the earlier ones are final and cannot change.
+                    killed = range(trial - 1, trial)
+                    check(trial_chats(trial - 1), rows_of(killed), server, seen)
 
-        for trial in range(TRIALS + 1):
-            bot = ForkedBot(
-                server,
-                forks,
-                mode="talon",
-                db_url=url,
-                now=(due(trial) + timedelta(seconds=30)).isoformat(),
-                dispatch_reminders=True,
-                reminders={"per_second": PER_SECOND},
-            )
-            await bot.start()  # `ready` comes after `recover`
-            try:
-                await restart_checks(trial)
-                if trial < TRIALS:
-                    await kill_half_way(bot, trial)
-            finally:
-                await bot.stop()  # a no-op after the kill
-        # Once more, everything: nothing sent late to an earlier trial's chats either.
-        check(chats, read_rows(db_file), server)
+            async def kill_half_way(bot: ForkedBot, trial: int) -> None:
+                # Even trials: killed right as the stand-in stores a message, before the bot has
+                # read the answer and marked it sent.
+                half = 3 + trial % 4
+                await server.wait_for(lambda: delivered(trial) >= half, timeout=WAIT)
+                if trial % 2:
+
+                    def between_sends() -> bool:
+                        states = Counter(r.state for r in rows_of(range(trial, trial + 1)))
+                        # Claimed rows normally still wait their turn here; on a loaded machine the
+                        # trial may have finished meanwhile, which is still no send under way.
+                        return states[ReminderState.SENDING] == 0
+
+                    await wait_db(
+                        between_sends,
+                        within=WAIT,
+                        what=f"a moment between two sends in trial {trial}",
+                        rows=lambda: rows_of(range(trial, trial + 1)),
+                    )
+                await bot.kill()
+
+            for trial in range(TRIALS + 1):
+                bot = ForkedBot(
+                    server,
+                    forks,
+                    mode="talon",
+                    db_url=url,
+                    now=(due(trial) + timedelta(seconds=30)).isoformat(),
+                    dispatch_reminders=True,
+                    reminders={"per_second": PER_SECOND},
+                    # On PostgreSQL a killed bot's claims wait for its lease (SQLite: taken
+                    # back at the next start): a short one keeps the trials quick.
+                    instances={"heartbeat_seconds": 0.5, "lease_seconds": 2},
+                )
+                await bot.start()  # `ready` comes after `recover`
+                try:
+                    await restart_checks(trial)
+                    if trial < TRIALS:
+                        await kill_half_way(bot, trial)
+                finally:
+                    await bot.stop()  # a no-op after the kill
+            # Once more, everything: nothing sent late to an earlier trial's chats either.
+            check(chats, read_rows(reader), server)
+    finally:
+        reader.close()
     print(
         f"\n{TRIALS} kills: {seen.duplicated} duplicate reminders, "
         f"{seen.noted} rows recovered as 'send had started'"

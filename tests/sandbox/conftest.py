@@ -10,6 +10,7 @@ from bot.config import ReminderSettings
 from bot.sandbox.web import Sandbox
 from bot.services.clock import ManualClock
 from bot.standin.harness import harness_settings
+from tests import databases
 from tests.e2e.conftest import CLINIC, START
 
 
@@ -17,6 +18,7 @@ from tests.e2e.conftest import CLINIC, START
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
     settings = harness_settings(
         data_dir=tmp_path,
+        database_url=await databases.database_url(tmp_path / "talon.sqlite3"),
         demo_file=CLINIC,
         reminders=ReminderSettings(per_chat_interval_seconds=0),
     )

@@ -106,7 +106,7 @@ async def test_the_sandbox_refuses_a_database_it_did_not_create(
     tmp_path: Path, make: Callable[[Path], Awaitable[Path]]
 ) -> None:
     db = await make(tmp_path)
-    before = snapshot(db)
+    before = snapshot(sqlite_url(db))
 
     # A sandbox that did not refuse would serve its page until killed at the timeout.
     result = await asyncio.to_thread(
@@ -122,7 +122,7 @@ async def test_the_sandbox_refuses_a_database_it_did_not_create(
     assert "created itself" in lines[0]
     assert_no_traceback(result.stderr)
     # Not migrated, no demo data, no slots, no reminder touched, no installation row written.
-    assert snapshot(db) == before
+    assert snapshot(sqlite_url(db)) == before
 
 
 async def test_the_refused_bot_database_keeps_its_revision_and_purpose(tmp_path: Path) -> None:
@@ -210,14 +210,14 @@ async def test_the_sandbox_starts_again_on_its_own_database(tmp_path: Path) -> N
 
     ((purpose, installation_id),) = installation_rows(db)
     assert purpose == "sandbox"
-    first = snapshot(db)
+    first = snapshot(sqlite_url(db))
     assert first["organizations"], "the demo was loaded"
 
     await serve_and_stop(tmp_path, db)
 
     assert installation_rows(db) == [("sandbox", installation_id)]
     # The demo is loaded once, not again on top of itself.
-    assert snapshot(db)["organizations"] == first["organizations"]
+    assert snapshot(sqlite_url(db))["organizations"] == first["organizations"]
 
 
 # --- the stand-in's token ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 from db.engine import create_engine
 from db.migrate import HEAD_REVISION, alembic_config, is_at_head, upgrade
+from tests import databases
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ def test_head_revision_is_alembics_one_head() -> None:
 
 
 async def test_is_at_head_only_after_the_last_migration(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}")
+    engine = create_engine(await databases.database_url(tmp_path / "m.sqlite3"))
     try:
         async with engine.connect() as conn:
             assert not await conn.run_sync(is_at_head)
@@ -36,7 +37,7 @@ async def test_is_at_head_only_after_the_last_migration(tmp_path: Path) -> None:
 
 
 async def test_a_start_on_an_up_to_date_database_does_not_load_alembic(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
+    url = await databases.database_url(tmp_path / "m.sqlite3")
     engine = create_engine(url)
     try:
         await upgrade(engine)

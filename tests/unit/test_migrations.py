@@ -10,10 +10,11 @@ from sqlalchemy import Connection, inspect
 from db.engine import create_engine
 from db.migrate import alembic_config, upgrade
 from db.models import Base
+from tests import databases
 
 
 async def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}")
+    engine = create_engine(await databases.database_url(tmp_path / "m.sqlite3"))
     try:
         await upgrade(engine)
         async with engine.connect() as conn:
@@ -26,7 +27,7 @@ async def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
 
 
 async def test_upgrade_is_idempotent_and_downgrade_removes_everything(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}")
+    engine = create_engine(await databases.database_url(tmp_path / "m.sqlite3"))
     try:
         await upgrade(engine)
         await upgrade(engine)
@@ -46,7 +47,7 @@ SLOT_INDEXES = {
 
 
 async def test_0011_adds_the_slot_indexes_and_downgrade_drops_them(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}")
+    engine = create_engine(await databases.database_url(tmp_path / "m.sqlite3"))
 
     def indexes(sync: Connection) -> set[tuple[str, str]]:
         inspector = inspect(sync)

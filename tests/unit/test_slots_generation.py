@@ -40,6 +40,7 @@ from db.models import (
     Slot,
     WorkingHours,
 )
+from tests import databases
 from tests.unit.test_slots_reference import reference_generate
 
 ZONES = ("Europe/Moscow", "Asia/Vladivostok", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
@@ -98,8 +99,8 @@ class Twin:
 @pytest.fixture
 async def twin(tmp_path: Path) -> AsyncIterator[Twin]:
     engines = (
-        create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.sqlite3'}"),
-        create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"),
+        create_engine(await databases.database_url(tmp_path / "new.sqlite3")),
+        create_engine(await databases.database_url(tmp_path / "old.sqlite3")),
     )
     for engine in engines:
         await upgrade(engine)
@@ -498,6 +499,7 @@ async def test_a_closed_slot_nobody_booked_goes_when_the_rules_drop_it(
     assert days == {date(2026, 12, 3)}
 
 
+@pytest.mark.sqlite_only("SQLite's write lock and its 'database is locked' after a read")
 async def test_the_writes_wait_for_a_writer_elsewhere_instead_of_failing(
     twin: Twin, tmp_path: Path
 ) -> None:
