@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import Doctor, Organization, Service, doctor_services
+
 # A page of an organization, service or doctor list holds 8 buttons
 # (bot/keyboards/booking.py LIST_PAGE_SIZE).
 PER_LIST = 8
@@ -173,3 +178,43 @@ def registry_file(path: Path, doctors: int, *, per_org: int = 100) -> None:
                 "",
             ]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+async def insert_one_doctor(
+    conn: AsyncConnection, *, code: str, timezone: str = "Europe/Moscow"
+) -> None:
+    """Organization 1 (`code`) with service 1 and doctor 1, who provides it: the clinic of a
+    test or benchmark that writes its slots, bookings and reminders directly."""
+    await conn.execute(
+        insert(Organization),
+        [
+            {
+                "id": 1,
+                "code": code,
+                "name": "Городская поликлиника № 1",
+                "short_name": "Поликлиника № 1",
+                "address": "г. Москва, ул. Примерная, д. 1",
+                "phone": "+7 (495) 000-00-00",
+                "timezone": timezone,
+            }
+        ],
+    )
+    await conn.execute(
+        insert(Service), [{"id": 1, "organization_id": 1, "code": "s", "name": "Приём"}]
+    )
+    await conn.execute(
+        insert(Doctor),
+        [
+            {
+                "id": 1,
+                "organization_id": 1,
+                "code": "d1",
+                "last_name": "Иванова",
+                "first_name": "Анна",
+                "middle_name": "Петровна",
+                "position": "Врач-терапевт",
+                "slot_minutes": 20,
+            }
+        ],
+    )
+    await conn.execute(insert(doctor_services), [{"doctor_id": 1, "service_id": 1}])

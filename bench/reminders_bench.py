@@ -46,6 +46,7 @@ from aiogram.methods.base import TelegramType
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
+from bench.clinic import insert_one_doctor
 from bot.app import create_bot
 from bot.config import ReminderSettings, Settings, TelegramSettings
 from bot.delivery.reminders import ReminderDispatcher, RunReport
@@ -55,14 +56,10 @@ from db.engine import Database, open_database
 from db.models import (
     Booking,
     BookingStatus,
-    Doctor,
-    Organization,
     Patient,
     Reminder,
     ReminderState,
-    Service,
     Slot,
-    doctor_services,
 )
 
 TOKEN = "123456789:BENCH-TOKEN"
@@ -167,39 +164,7 @@ async def populate(db: Database, *, count: int, now: datetime) -> list[Chat]:
         for i in range(1, count + 1)
     ]
     async with db.engine.begin() as conn:
-        await conn.execute(
-            insert(Organization),
-            [
-                {
-                    "id": 1,
-                    "code": "bench",
-                    "name": "Городская поликлиника № 1",
-                    "short_name": "Поликлиника № 1",
-                    "address": "г. Москва, ул. Примерная, д. 1",
-                    "phone": "+7 (495) 000-00-00",
-                    "timezone": TZ_NAME,
-                }
-            ],
-        )
-        await conn.execute(
-            insert(Service), [{"id": 1, "organization_id": 1, "code": "ther", "name": "Приём"}]
-        )
-        await conn.execute(
-            insert(Doctor),
-            [
-                {
-                    "id": 1,
-                    "organization_id": 1,
-                    "code": "doc1",
-                    "last_name": "Иванова",
-                    "first_name": "Анна",
-                    "middle_name": "Петровна",
-                    "position": "Врач-терапевт",
-                    "slot_minutes": 20,
-                }
-            ],
-        )
-        await conn.execute(insert(doctor_services), [{"doctor_id": 1, "service_id": 1}])
+        await insert_one_doctor(conn, code="bench", timezone=TZ_NAME)
         await conn.execute(insert(Slot), slots)
         await conn.execute(insert(Patient), patients)
         await conn.execute(insert(Booking), bookings)

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from bench.clinic import insert_one_doctor
 from bench.driver import ForkedBot, ForkServer
 from bot.services.reminders import RESENT_AFTER_CRASH
 from bot.standin.harness import random_token
@@ -39,14 +40,10 @@ from db.engine import open_database
 from db.models import (
     Booking,
     BookingStatus,
-    Doctor,
-    Organization,
     Patient,
     Reminder,
     ReminderState,
-    Service,
     Slot,
-    doctor_services,
 )
 from tests import databases
 from tests.databases import SyncReader
@@ -87,39 +84,7 @@ async def populate(url: str) -> list[Chat]:
             visits = 2 if SINGLE <= n < SINGLE + DIGEST else 1
             bookings += [(trial, chat.chat_id, chat.active)] * visits
     async with open_database(url) as db, db.engine.begin() as conn:
-        await conn.execute(
-            insert(Organization),
-            [
-                {
-                    "id": 1,
-                    "code": "kill",
-                    "name": "Городская поликлиника № 1",
-                    "short_name": "Поликлиника № 1",
-                    "address": "г. Москва, ул. Примерная, д. 1",
-                    "phone": "+7 (495) 000-00-00",
-                    "timezone": "Europe/Moscow",
-                }
-            ],
-        )
-        await conn.execute(
-            insert(Service), [{"id": 1, "organization_id": 1, "code": "s", "name": "Приём"}]
-        )
-        await conn.execute(
-            insert(Doctor),
-            [
-                {
-                    "id": 1,
-                    "organization_id": 1,
-                    "code": "d1",
-                    "last_name": "Иванова",
-                    "first_name": "Анна",
-                    "middle_name": "Петровна",
-                    "position": "Врач-терапевт",
-                    "slot_minutes": 20,
-                }
-            ],
-        )
-        await conn.execute(insert(doctor_services), [{"doctor_id": 1, "service_id": 1}])
+        await insert_one_doctor(conn, code="kill")
         rows = list(enumerate(bookings, start=1))
         # The "2h" reminder: the visit two hours after it is due, one doctor, a second apart.
         await conn.execute(

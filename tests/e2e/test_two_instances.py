@@ -51,6 +51,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import insert, select, text
 
+from bench.clinic import insert_one_doctor
 from bench.driver import ForkedBot, ForkServer
 from bot.services.clock import ManualClock
 from bot.services.reminders import RESENT_AFTER_CRASH
@@ -65,14 +66,11 @@ from db.migrate import HEAD_REVISION
 from db.models import (
     Booking,
     BookingStatus,
-    Doctor,
     Organization,
     Patient,
     Reminder,
     ReminderState,
-    Service,
     Slot,
-    doctor_services,
     full_name,
 )
 from tests import databases
@@ -500,39 +498,7 @@ async def populate_reminders(url: str, count: int) -> list[int]:
     chats = [FIRST_CHAT + i for i in range(count)]
     ids = range(1, count + 1)
     async with open_migrated(url) as db, db.engine.begin() as conn:
-        await conn.execute(
-            insert(Organization),
-            [
-                {
-                    "id": 1,
-                    "code": "two",
-                    "name": "Городская поликлиника № 1",
-                    "short_name": "Поликлиника № 1",
-                    "address": "г. Москва, ул. Примерная, д. 1",
-                    "phone": "+7 (495) 000-00-00",
-                    "timezone": "Europe/Moscow",
-                }
-            ],
-        )
-        await conn.execute(
-            insert(Service), [{"id": 1, "organization_id": 1, "code": "s", "name": "Приём"}]
-        )
-        await conn.execute(
-            insert(Doctor),
-            [
-                {
-                    "id": 1,
-                    "organization_id": 1,
-                    "code": "d1",
-                    "last_name": "Иванова",
-                    "first_name": "Анна",
-                    "middle_name": "Петровна",
-                    "position": "Врач-терапевт",
-                    "slot_minutes": 20,
-                }
-            ],
-        )
-        await conn.execute(insert(doctor_services), [{"doctor_id": 1, "service_id": 1}])
+        await insert_one_doctor(conn, code="two")
         # The visits two hours after the reminder is due, one doctor, a second apart.
         await conn.execute(
             insert(Slot),
