@@ -28,12 +28,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-async def _migrate(url: str, cwd: Path) -> tuple[int, str]:
+async def _cli(*args: str, url: str, cwd: Path) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "migrate",
+        *args,
         cwd=cwd,
         env=cli_env(TALON_DATABASE__URL=url),
         stdout=asyncio.subprocess.PIPE,
@@ -50,7 +50,7 @@ async def test_instances_starting_at_once_on_an_empty_database_both_come_up(
     url = await databases.database_url(tmp_path / "shared.sqlite3")
     # Several pairs: one pair may by chance not overlap.
     for _ in range(3):
-        results = await asyncio.gather(*(_migrate(url, tmp_path) for _ in range(2)))
+        results = await asyncio.gather(*(_cli("migrate", url=url, cwd=tmp_path) for _ in range(2)))
         assert [code for code, _ in results] == [0, 0], [err[-2000:] for _, err in results]
         engine = create_engine(url)
         try:
@@ -61,22 +61,6 @@ async def test_instances_starting_at_once_on_an_empty_database_both_come_up(
                 await conn.execute(text("CREATE SCHEMA public"))
         finally:
             await engine.dispose()
-
-
-async def _cli(*args: str, url: str, cwd: Path) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=cli_env(TALON_DATABASE__URL=url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(PROCESS_TIMEOUT):
-        _, stderr = await process.communicate()
-    return process.returncode or 0, stderr.decode()
 
 
 async def test_two_slot_regenerations_at_once_are_one_run_and_no_error(
