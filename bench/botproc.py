@@ -242,16 +242,9 @@ async def start_reminders(
     clock: Clock,
     config: dict[str, Any],
 ) -> ReminderLoop:
-    from bot.delivery.reminders import ReminderDispatcher
+    from bot.app import reminder_dispatcher
 
-    dispatcher = ReminderDispatcher(
-        db=db,
-        bot=bot,
-        clock=clock,
-        settings=settings.reminders,
-        limiter=dp["limiter"],
-        lease=settings.instances.lease,
-    )
+    dispatcher = reminder_dispatcher(db, dp, bot, settings=settings, clock=clock)
     # Before any run, as `run_polling` does: what a killed process left claimed goes back.
     await dispatcher.recover()
     return ReminderLoop(dispatcher, idle_seconds=config.get("reminder_idle_seconds", 0.05))

@@ -12,6 +12,7 @@ Two shapes:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import Doctor, Organization, Service, doctor_services
+from db.models import Doctor, Organization, Patient, Service, doctor_services
 
 # A page of an organization, service or doctor list holds 8 buttons
 # (bot/keyboards/booking.py LIST_PAGE_SIZE).
@@ -218,3 +219,22 @@ async def insert_one_doctor(
         ],
     )
     await conn.execute(insert(doctor_services), [{"doctor_id": 1, "service_id": 1}])
+
+
+async def insert_patients(conn: AsyncConnection, ids: Iterable[int]) -> None:
+    """Registry patients with these ids (OMS number: the id, 16 digits), for bookings written
+    directly."""
+    await conn.execute(
+        insert(Patient),
+        [
+            {
+                "id": i,
+                "last_name": "Пациентов",
+                "first_name": "Пациент",
+                "middle_name": None,
+                "birth_date": date(1980, 1, 1),
+                "oms_number": f"{i:016d}",
+            }
+            for i in ids
+        ],
+    )

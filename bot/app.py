@@ -253,6 +253,20 @@ def create_scheduler(
     return scheduler
 
 
+def reminder_dispatcher(
+    db: Database, dp: Dispatcher, bot: Bot, *, settings: Settings, clock: Clock
+) -> ReminderDispatcher:
+    """The reminders' sender, on the dispatcher's shared sending budget and instance lease."""
+    return ReminderDispatcher(
+        db=db,
+        bot=bot,
+        clock=clock,
+        settings=settings.reminders,
+        limiter=dp["limiter"],
+        lease=settings.instances.lease,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RunningBot:
     db: Database
@@ -273,14 +287,7 @@ async def running_bot(settings: Settings, *, clock: Clock) -> AsyncIterator[Runn
         # Alive before claiming anything: other instances leave this one's claims alone.
         heartbeat = Heartbeat(db, every=settings.instances.heartbeat_seconds)
         await heartbeat.start()
-        reminders = ReminderDispatcher(
-            db=db,
-            bot=bot,
-            clock=clock,
-            settings=settings.reminders,
-            limiter=dp["limiter"],
-            lease=settings.instances.lease,
-        )
+        reminders = reminder_dispatcher(db, dp, bot, settings=settings, clock=clock)
         await reminders.recover()
         outbox: Outbox = dp["outbox"]
         await outbox.recover()

@@ -25,13 +25,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from bench.clinic import insert_one_doctor
+from bench.clinic import insert_one_doctor, insert_patients
 from bench.driver import ForkedBot, ForkServer
 from bot.services.reminders import RESENT_AFTER_CRASH
 from bot.standin.harness import random_token
@@ -40,7 +40,6 @@ from db.engine import open_database
 from db.models import (
     Booking,
     BookingStatus,
-    Patient,
     Reminder,
     ReminderState,
     Slot,
@@ -100,20 +99,7 @@ async def populate(url: str) -> list[Chat]:
                 for i, (trial, _, _) in rows
             ],
         )
-        await conn.execute(
-            insert(Patient),
-            [
-                {
-                    "id": i,
-                    "last_name": "Пациентов",
-                    "first_name": "Пациент",
-                    "middle_name": None,
-                    "birth_date": date(1980, 1, 1),
-                    "oms_number": f"{i:016d}",
-                }
-                for i, _ in rows
-            ],
-        )
+        await insert_patients(conn, (i for i, _ in rows))
         await conn.execute(
             insert(Booking),
             [

@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import insert, select, text
 
-from bench.clinic import insert_one_doctor
+from bench.clinic import insert_one_doctor, insert_patients
 from bench.driver import ForkedBot, ForkServer
 from bot.services.clock import ManualClock
 from bot.services.reminders import RESENT_AFTER_CRASH
@@ -67,7 +67,6 @@ from db.models import (
     Booking,
     BookingStatus,
     Organization,
-    Patient,
     Reminder,
     ReminderState,
     Slot,
@@ -513,20 +512,7 @@ async def populate_reminders(url: str, count: int) -> list[int]:
                 for i in ids
             ],
         )
-        await conn.execute(
-            insert(Patient),
-            [
-                {
-                    "id": i,
-                    "last_name": "Пациентов",
-                    "first_name": "Пациент",
-                    "middle_name": None,
-                    "birth_date": date(1980, 1, 1),
-                    "oms_number": f"{i:016d}",
-                }
-                for i in ids
-            ],
-        )
+        await insert_patients(conn, ids)
         await conn.execute(
             insert(Booking),
             [
