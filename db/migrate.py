@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration. A stale value would let a database at the previous head skip a new
 # migration, so tests/unit/test_migrate_head.py fails until it equals Alembic's head.
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 # Alembic's default name, which alembic_config keeps.
 VERSION_TABLE = "alembic_version"
 # PostgreSQL advisory lock key of migrations ("talon" in ASCII): several instances starting

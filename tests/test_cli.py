@@ -235,7 +235,7 @@ def test_import_of_the_example_file(imported: Imported) -> None:
 
     rows = counts(imported.db)
     assert rows["organizations"] == 1
-    assert rows["services"] == 1
+    assert rows["services"] == 2  # a district service and a paid one
     assert rows["doctors"] == 1
     assert rows["patients"] == 1
     assert rows["patient_documents"] == 2

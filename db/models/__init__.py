@@ -39,6 +39,7 @@ from db.models.catalog import (
     Slot,
     WorkingHours,
     doctor_services,
+    room_on,
 )
 from db.models.instances import Instance
 from db.models.outbox import HandledUpdate, OutboxMessage, OutboxState
@@ -74,4 +75,5 @@ __all__ = [
     "TelegramChat",
     "WorkingHours",
     "doctor_services",
+    "room_on",
 ]

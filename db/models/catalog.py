@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Column,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Table,
     Time,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +34,8 @@ class Organization(Base):
     address: Mapped[str] = mapped_column(String(300))
     phone: Mapped[str] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64))
+    # What to bring and where to enter: printed on the ticket and told before the visit.
+    visit_notes: Mapped[str | None] = mapped_column(String(1000))
 
     services: Mapped[list[Service]] = relationship(back_populates="organization")
     doctors: Mapped[list[Doctor]] = relationship(back_populates="organization")
@@ -53,6 +57,13 @@ class Service(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    # Paid services are not covered by the OMS policy: the patient must see it before booking.
+    paid: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Whole roubles; set exactly when `paid`.
+    price: Mapped[int | None] = mapped_column(Integer)
+    # A district service (участковый терапевт, педиатр): only the patients attached to the
+    # organization, each to the doctors of their own district.
+    by_district: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     doctors: Mapped[list[Doctor]] = relationship(
@@ -72,6 +83,12 @@ class Doctor(Base):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     position: Mapped[str] = mapped_column(String(200))
     slot_minutes: Mapped[int] = mapped_column(Integer)
+    # Where the doctor receives («каб. 214, 2 этаж»); `rooms` overrides it on some weekdays
+    # (keys "0".."6", 0 = Monday), for a doctor who works in another building on Saturdays.
+    room: Mapped[str | None] = mapped_column(String(100))
+    rooms: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # The district (участок) the doctor serves, e.g. "5" or "12А"; None for specialists.
+    district: Mapped[str | None] = mapped_column(String(32))
 
     organization: Mapped[Organization] = relationship(back_populates="doctors")
     services: Mapped[list[Service]] = relationship(
@@ -88,6 +105,15 @@ class Doctor(Base):
     @property
     def short_name(self) -> str:
         return short_name(self.last_name, self.first_name, self.middle_name)
+
+    def room_on(self, weekday: int) -> str | None:
+        """The room on a weekday (0 = Monday) of the organization's calendar."""
+        return room_on(self.room, self.rooms, weekday)
+
+
+def room_on(room: str | None, rooms: dict[str, str] | None, weekday: int) -> str | None:
+    """The weekday's own room if there is one, else the doctor's usual room."""
+    return (rooms or {}).get(str(weekday)) or room
 
 
 class WorkingHours(Base):

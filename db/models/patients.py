@@ -19,6 +19,12 @@ class Patient(Base):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
     oms_number: Mapped[str] = mapped_column(String(16), unique=True)
+    # Attachment (прикрепление): the organization responsible for the patient, and the
+    # district (участок) within it. District services are booked only there.
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    district: Mapped[str | None] = mapped_column(String(32))
 
     documents: Mapped[list[PatientDocument]] = relationship(
         back_populates="patient", cascade="all, delete-orphan"

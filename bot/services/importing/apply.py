@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.catalog import bump_reference_version
+from bot.services.importing.errors import ImportErrors, ImportIssue
 from bot.services.importing.schema import (
     DoctorPlan,
     DocumentPlan,
@@ -181,6 +182,7 @@ def _upsert_organization(
     org.address = plan.address
     org.phone = plan.phone
     org.timezone = plan.timezone
+    org.visit_notes = plan.visit_notes
     return org
 
 
@@ -212,6 +214,9 @@ def _upsert_services(
             session.add(service)
             known[plan.code] = service
         service.name = plan.name
+        service.paid = plan.paid
+        service.price = plan.price
+        service.by_district = plan.by_district
 
 
 def _upsert_doctor(
@@ -236,6 +241,12 @@ def _fill_doctor(doctor: Doctor, *, plan: DoctorPlan, services: Mapping[str, Ser
     doctor.middle_name = plan.middle_name
     doctor.position = plan.position
     doctor.slot_minutes = plan.slot_minutes
+    doctor.room = plan.room
+    # Keys as text: JSON objects have no integer keys on either database.
+    rooms = {str(weekday): room for weekday, room in plan.rooms} or None
+    if doctor.rooms != rooms:
+        doctor.rooms = rooms
+    doctor.district = plan.district
     wanted_services = [services[code] for code in plan.service_codes]
     if {id(service) for service in doctor.services} != {id(s) for s in wanted_services}:
         doctor.services = wanted_services
@@ -256,13 +267,46 @@ async def _apply_patients(
     session: AsyncSession, *, patients: Sequence[PatientPlan], report: ImportReport
 ) -> None:
     stored = await _stored_patients(session, oms_numbers=sorted({p.oms for p in patients}))
+    attached = await _organization_ids(session, patients=patients)
     for plan in patients:
         patient = stored.get(plan.oms)
         report.patients.count(created=patient is None)
         if patient is None:
-            session.add(_new_patient(plan))
+            patient = _new_patient(plan)
+            session.add(patient)
         else:
             _update_patient(patient, plan=plan)
+        patient.organization_id = attached.get(plan.organization) if plan.organization else None
+        patient.district = plan.district
+
+
+async def _organization_ids(
+    session: AsyncSession, *, patients: Sequence[PatientPlan]
+) -> dict[str, int]:
+    """The ids of the organizations the patients are attached to, by code (flushed already).
+
+    An unknown code refuses the whole file: it is in neither this file nor the database.
+    """
+    codes = sorted({plan.organization for plan in patients if plan.organization})
+    if not codes:
+        return {}
+    await session.flush()
+    rows = await session.execute(
+        select(Organization.code, Organization.id).where(Organization.code.in_(codes))
+    )
+    ids: dict[str, int] = {row.code: row.id for row in rows}
+    unknown = [plan for plan in patients if plan.organization and plan.organization not in ids]
+    if unknown:
+        raise ImportErrors(
+            [
+                ImportIssue(
+                    f"{plan.location}.organization",
+                    f"организации с кодом «{plan.organization}» нет ни в файле, ни в базе",
+                )
+                for plan in unknown
+            ]
+        )
+    return ids
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -52,6 +52,13 @@ def _check_patient(
     oms = _check_oms(issues, typed=fields.get("oms"), index=index, oms_seen=oms_seen)
     birth_date = _check_birth_date(issues, typed=fields.get("birth_date"), loc=loc, today=today)
     documents = _check_documents(issues, raw_documents=list_at(fields, "documents"), loc=loc)
+    if patient is not None and patient.district is not None and patient.organization is None:
+        issues.add(
+            (*loc, "district"),
+            "участок указан без организации: добавьте organization — код поликлиники, "
+            "к которой прикреплён пациент",
+        )
+        return None
     if patient is None or oms is None or birth_date is None or documents is None:
         return None
     where = issues.where(loc)
@@ -66,6 +73,8 @@ def _check_patient(
             DocumentPlan(kind=kind, number=number, location=f"{where}.documents[{n + 1}]")
             for n, (kind, number) in enumerate(documents)
         ),
+        organization=patient.organization,
+        district=patient.district,
     )
 
 

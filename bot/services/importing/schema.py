@@ -22,6 +22,7 @@ from bot.services.importing.errors import ImportErrors, ImportIssue
 __all__ = [
     "CODE_RE",
     "DOCUMENT_KINDS",
+    "PRICE_MAX",
     "SHORT_NAME_MAX",
     "SLOT_MINUTES_MAX",
     "SLOT_MINUTES_MIN",
@@ -110,9 +111,19 @@ class _Record(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+District = Annotated[str, _text(32)]
+Room = Annotated[str, _text(100)]
+PRICE_MAX: Final = 10_000_000
+
+
 class ServiceIn(_Record):
     code: Code
     name: Annotated[str, _text(200)]
+    # Not under the OMS policy; `price` in whole roubles is required with it (validation).
+    paid: bool = False
+    price: Annotated[int, Field(ge=1, le=PRICE_MAX)] | None = None
+    # Booked only by patients attached to the organization, with their district's doctors.
+    by_district: bool = False
 
 
 class DoctorIn(_Record):
@@ -123,6 +134,10 @@ class DoctorIn(_Record):
     position: Annotated[str, _text(200)]
     services: Annotated[list[Code], Field(min_length=1)]
     slot_minutes: Annotated[int, Field(ge=SLOT_MINUTES_MIN, le=SLOT_MINUTES_MAX)]
+    room: Room | None = None
+    # A weekday's own room, e.g. { sat = "корпус 2, каб. 5" }; keys checked in validation.
+    rooms: dict[str, Room] | None = None
+    district: District | None = None
     # Required, even if empty: a forgotten table must not silently wipe a doctor's schedule.
     # Checked on its own (validation), so its mistakes and the doctor's are all reported.
     hours: Any
@@ -135,6 +150,8 @@ class OrganizationIn(_Record):
     address: Annotated[str, _text(300)]
     phone: Annotated[str, _text(64)]
     timezone: Annotated[str, _text(64)]
+    # What to bring and where to enter; printed on the ticket.
+    visit_notes: Annotated[str, _text(1000)] | None = None
     # Children are validated one by one, so one broken doctor does not hide the others' errors.
     services: list[Any] = []
     doctors: list[Any] = []
@@ -151,6 +168,9 @@ class PatientIn(_Record):
     middle_name: Annotated[str, _text(100)] | None = None
     birth_date: Annotated[str | date, PlainValidator(_birth_date_input)]
     oms: str
+    # Attachment: the organization's code (in this file or already imported) and the district.
+    organization: Code | None = None
+    district: District | None = None
     # Required, even if empty: the list replaces the patient's documents in the database.
     documents: list[Any]
 
@@ -167,6 +187,9 @@ class FileIn(_Record):
 class ServicePlan:
     code: str
     name: str
+    paid: bool = False
+    price: int | None = None
+    by_district: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +203,10 @@ class DoctorPlan:
     slot_minutes: int
     # Sorted.
     hours: tuple[WeekRule, ...]
+    room: str | None = None
+    # Weekday (0 = Monday) -> room, sorted by weekday.
+    rooms: tuple[tuple[int, str], ...] = ()
+    district: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +219,7 @@ class OrganizationPlan:
     timezone: str
     services: tuple[ServicePlan, ...]
     doctors: tuple[DoctorPlan, ...]
+    visit_notes: str | None = None
 
 
 # Identity values are personal data: kept out of every repr, so a log line cannot carry them.
@@ -211,6 +239,9 @@ class PatientPlan:
     birth_date: date = field(repr=False)
     oms: str = field(repr=False)
     documents: tuple[DocumentPlan, ...] = field(repr=False)
+    # The attached organization's code and the district, if the file says.
+    organization: str | None = None
+    district: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

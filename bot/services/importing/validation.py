@@ -21,6 +21,7 @@ from bot.services.importing.patients import check_patients
 from bot.services.importing.rendering import IssueCollector, Loc, scrub
 from bot.services.importing.schema import (
     CODE_RE,
+    WEEKDAYS,
     DoctorIn,
     DoctorPlan,
     FileIn,
@@ -107,6 +108,7 @@ def _check_organization(
     doctors = _check_doctors(
         issues, raw_org=raw_org, org_loc=loc, service_codes=_declared_services(raw_org)
     )
+    _check_district_doctors(issues, raw_org=raw_org, org_loc=loc)
     if org is None:
         return None
     return OrganizationPlan(
@@ -118,6 +120,7 @@ def _check_organization(
         timezone=org.timezone,
         services=tuple(services),
         doctors=tuple(doctors),
+        visit_notes=org.visit_notes,
     )
 
 
@@ -164,9 +167,54 @@ def _check_services(issues: IssueCollector, *, raw_org: Any, org_loc: Loc) -> li
             index=index,
             seen=seen,
         )
-        if service is not None and unique:
-            plans.append(ServicePlan(code=service.code, name=service.name))
+        priced = service is not None and _check_price(issues, service, (*list_loc, index))
+        if service is not None and unique and priced:
+            plans.append(
+                ServicePlan(
+                    code=service.code,
+                    name=service.name,
+                    paid=service.paid,
+                    price=service.price,
+                    by_district=service.by_district,
+                )
+            )
     return plans
+
+
+def _check_price(issues: IssueCollector, service: ServiceIn, loc: Loc) -> bool:
+    """A paid service names its price, and only a paid one: the patient sees it before booking."""
+    if service.paid and service.price is None:
+        issues.add((*loc, "price"), "у платной услуги (paid = true) должна быть цена в рублях")
+        return False
+    if not service.paid and service.price is not None:
+        issues.add(
+            (*loc, "price"),
+            "цена указана у бесплатной услуги: добавьте paid = true или уберите price",
+        )
+        return False
+    return True
+
+
+def _check_district_doctors(issues: IssueCollector, *, raw_org: Any, org_loc: Loc) -> None:
+    """Every doctor of a district service serves a district: else no patient could book them."""
+    by_district = {
+        code
+        for raw_service in list_at(raw_org, "services")
+        if (code := str_at(raw_service, "code")) is not None
+        and isinstance(raw_service, Mapping)
+        and raw_service.get("by_district") is True
+    }
+    for index, raw_doctor in enumerate(list_at(raw_org, "doctors")):
+        provided = {
+            item.strip() for item in list_at(raw_doctor, "services") if isinstance(item, str)
+        }
+        district_services = sorted(provided & by_district)
+        if district_services and str_at(raw_doctor, "district") is None:
+            issues.add(
+                (*org_loc, "doctors", index, "district"),
+                f"врач оказывает услугу по участкам («{district_services[0]}», "
+                "by_district = true): укажите его участок (district)",
+            )
 
 
 # --- Doctors -------------------------------------------------------------------------------------
@@ -193,9 +241,30 @@ def _check_doctors(
             issues, raw_doctor=raw_doctor, loc=loc, service_codes=service_codes
         )
         hours = check_hours(issues, raw_doctor=raw_doctor, doctor_loc=loc)
-        if doctor is not None and unique and known and hours is not None:
-            plans.append(_doctor_plan(doctor, hours=hours))
+        rooms = _check_rooms(issues, doctor=doctor, loc=loc)
+        if doctor is not None and unique and known and hours is not None and rooms is not None:
+            plans.append(_doctor_plan(doctor, hours=hours, rooms=rooms))
     return plans
+
+
+def _check_rooms(
+    issues: IssueCollector, *, doctor: DoctorIn | None, loc: Loc
+) -> tuple[tuple[int, str], ...] | None:
+    """The weekdays' own rooms by weekday number, or None if a key is not a weekday."""
+    if doctor is None or doctor.rooms is None:
+        return ()
+    rooms: list[tuple[int, str]] = []
+    ok = True
+    for key, room in doctor.rooms.items():
+        if key not in WEEKDAYS:
+            ok = False
+            issues.add(
+                (*loc, "rooms", key),
+                f"«{key}» — не день недели: ожидается один из {', '.join(WEEKDAYS)}",
+            )
+        else:
+            rooms.append((WEEKDAYS.index(key), room))
+    return tuple(sorted(rooms)) if ok else None
 
 
 def _check_doctor_services(
@@ -217,7 +286,9 @@ def _check_doctor_services(
     return known
 
 
-def _doctor_plan(doctor: DoctorIn, *, hours: tuple[WeekRule, ...]) -> DoctorPlan:
+def _doctor_plan(
+    doctor: DoctorIn, *, hours: tuple[WeekRule, ...], rooms: tuple[tuple[int, str], ...]
+) -> DoctorPlan:
     return DoctorPlan(
         code=doctor.code,
         last_name=doctor.last_name,
@@ -227,4 +298,7 @@ def _doctor_plan(doctor: DoctorIn, *, hours: tuple[WeekRule, ...]) -> DoctorPlan
         service_codes=tuple(dict.fromkeys(doctor.services)),
         slot_minutes=doctor.slot_minutes,
         hours=hours,
+        room=doctor.room,
+        rooms=rooms,
+        district=doctor.district,
     )
