@@ -37,6 +37,8 @@ class _Visit:
     doctor_full_name: str
     doctor_position: str
     service_name: str
+    room: str | None
+    visit_notes: str | None
     sequence: int
     now: datetime
 
@@ -75,6 +77,8 @@ def _visit(visit: VisitRecord, *, now: datetime) -> _Visit:
         doctor_full_name=visit.doctor_full_name,
         doctor_position=visit.doctor_position,
         service_name=visit.service_name,
+        room=visit.room,
+        visit_notes=visit.visit_notes,
         # The booking's revision rises at every change: the event's SEQUENCE.
         sequence=visit.revision,
         now=now.astimezone(UTC),
@@ -122,7 +126,9 @@ def _event(visit: _Visit, *, summary: str, description: str, status: str) -> Eve
     event.add("sequence", visit.sequence)
     event.add("status", status)
     event.add("summary", summary)
-    event.add("location", f"{visit.organization_name}, {visit.organization_address}")
+    # The room first: a phone's calendar shows the start of the location in its day view.
+    place = (visit.room, visit.organization_name, visit.organization_address)
+    event.add("location", ", ".join(part for part in place if part))
     event.add("description", description)
     return event
 
@@ -149,6 +155,7 @@ def booking_event(record: VisitRecord, *, now: datetime) -> bytes:
             t("calendar-ticket", ticket=visit.ticket_number),
             t("calendar-phone", phone=visit.organization_phone),
             t("calendar-arrive-early"),
+            *([visit.visit_notes] if visit.visit_notes else []),
         )
     )
     event = _event(visit, summary=summary, description=description, status="CONFIRMED")

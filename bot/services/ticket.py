@@ -29,6 +29,7 @@ from PIL import Image
 
 from bot.i18n import current_locale, t
 from bot.services.dates import long_day
+from bot.services.payment import payment_text
 from bot.services.ticket_fonts import PreparedFaces, TicketOutputProducer, faces_for
 from bot.services.visits import VisitRecord
 
@@ -191,6 +192,8 @@ class _Texts:
     phone: str
     number: str
     fields: tuple[tuple[str, str, bool], ...]  # label, value, value in bold
+    # What to bring and where to enter (the organization's notes); empty if none.
+    notes: str
     reminder: str
     issued: str
 
@@ -204,10 +207,33 @@ class _Texts:
                 self.phone,
                 self.number,
                 *fields,
+                self.notes,
                 self.reminder,
                 self.issued,
             )
         )
+
+
+def _fields(data: VisitRecord) -> tuple[tuple[str, str, bool], ...]:
+    when = (t("ticket-field-when"), _format_local(data.starts_at, data.timezone), True)
+    # The room in bold next to the time: the two things a patient looks for on the day.
+    room = [(t("ticket-field-room"), data.room, True)] if data.room else []
+    payment = payment_text(paid=data.service_paid, price=data.service_price)
+    # The birth date and the policy's last digits let the registry tell namesakes apart;
+    # the full number stays in the registry.
+    born = data.patient_birth_date
+    birth = [(t("ticket-field-birth-date"), f"{born:%d.%m.%Y}", False)] if born else []
+    return (
+        when,
+        *room,
+        (t("ticket-field-doctor"), data.doctor_full_name, False),
+        (t("ticket-field-position"), data.doctor_position, False),
+        (t("ticket-field-service"), data.service_name, False),
+        (t("ticket-field-payment"), payment, False),
+        (t("ticket-field-patient"), data.patient_full_name, False),
+        *birth,
+        (t("ticket-field-oms"), data.patient_oms_masked, False),
+    )
 
 
 def _texts(data: VisitRecord, issued_at: datetime) -> _Texts:
@@ -217,13 +243,8 @@ def _texts(data: VisitRecord, issued_at: datetime) -> _Texts:
         organization_address=data.organization_address,
         phone=t("ticket-phone", phone=data.organization_phone),
         number=t("ticket-number", number=data.ticket_number),
-        fields=(
-            (t("ticket-field-when"), _format_local(data.starts_at, data.timezone), True),
-            (t("ticket-field-doctor"), data.doctor_full_name, False),
-            (t("ticket-field-position"), data.doctor_position, False),
-            (t("ticket-field-service"), data.service_name, False),
-            (t("ticket-field-patient"), data.patient_full_name, False),
-        ),
+        fields=_fields(data),
+        notes=data.visit_notes or "",
         reminder=t("ticket-reminder"),
         issued=t("ticket-issued", when=_format_local(issued_at, data.timezone, weekday=False)),
     )
@@ -357,6 +378,9 @@ def render_ticket_pdf(data: VisitRecord, *, issued_at: datetime) -> bytes:
         _field(pdf, label, value, bold=bold)
     _rule(pdf)
 
+    if texts.notes:
+        _paragraph(pdf, texts.notes, size=11)
+        pdf.ln(3)
     _paragraph(pdf, texts.reminder, size=11, bold=True)
     pdf.ln(4)
     pdf.set_text_color(_TEXT_GRAY)

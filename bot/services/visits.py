@@ -8,9 +8,10 @@ that a field added here (e.g. a room) reaches all of them at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from db.models import (
     Service,
     Slot,
     full_name,
+    room_on,
     short_name,
 )
 
@@ -60,6 +62,14 @@ class VisitRecord:
     patient_oms_masked: str
     telegram_user_id: int | None
     telegram_chat_id: int | None
+    # Where to go: the doctor's room on the visit's weekday, and the organization's notes.
+    room: str | None = None
+    visit_notes: str | None = None
+    # A paid service (not covered by the OMS policy) and its price in whole roubles.
+    service_paid: bool = False
+    service_price: int | None = None
+    # Printed on the ticket, as registries expect; personal data: kept out of every repr.
+    patient_birth_date: date | None = field(default=None, repr=False)
 
     @property
     def is_active(self) -> bool:
@@ -90,6 +100,10 @@ _COLUMNS = (
     Patient.id.label("patient_id"),
     Booking.telegram_user_id,
     Booking.telegram_chat_id,
+    Organization.visit_notes,
+    Service.paid.label("service_paid"),
+    Service.price.label("service_price"),
+    Patient.birth_date.label("patient_birth_date"),
 )
 # Name parts, composed into full and short names.
 _NAMES = (
@@ -100,6 +114,8 @@ _NAMES = (
     Patient.first_name.label("p_first"),
     Patient.middle_name.label("p_middle"),
     Patient.oms_number.label("p_oms"),
+    Doctor.room.label("d_room"),
+    Doctor.rooms.label("d_rooms"),
 )
 
 
@@ -125,7 +141,13 @@ def _record(row: RowMapping) -> VisitRecord:
         patient_full_name=full_name(*patient),
         patient_short_name=short_name(*patient),
         patient_oms_masked=mask(row["p_oms"], visible=4),
+        room=room_on(row["d_room"], row["d_rooms"], _local_weekday(row)),
     )
+
+
+def _local_weekday(row: RowMapping) -> int:
+    # The room of the day the patient comes, in the organization's calendar.
+    return int(row["starts_at"].astimezone(ZoneInfo(row["timezone"])).weekday())
 
 
 async def load_visit(session: AsyncSession, *, booking_id: int) -> VisitRecord | None:

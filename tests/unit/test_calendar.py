@@ -190,6 +190,17 @@ def test_summary_location_and_description_keep_cyrillic(published: bytes) -> Non
     assert "+7 (343) 123-45-67" in description
 
 
+def test_the_room_leads_the_location_and_the_notes_are_described() -> None:
+    visit = dataclasses.replace(
+        BOOKING, room="каб. 214, 2 этаж", visit_notes="Возьмите паспорт и полис ОМС."
+    )
+    event = _event(_parse(booking_event(visit, now=NOW)))
+    assert str(event["LOCATION"]) == (
+        f"каб. 214, 2 этаж, {BOOKING.organization_name}, {BOOKING.organization_address}"
+    )
+    assert "Возьмите паспорт и полис ОМС." in str(event["DESCRIPTION"])
+
+
 def test_commas_and_semicolons_are_escaped_and_survive(published: bytes) -> None:
     raw = published.decode("utf-8")
     assert "Екатеринбург\\, ул." in raw

@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from io import BytesIO
 
 import pytest
@@ -40,9 +40,22 @@ LONG = visit_record(
         "обследования и лечения"
     ),
     patient_full_name="Салтыков-Щедрин Михаил Евграфович",
+    patient_birth_date=date(1985, 3, 14),
     # 03:20 UTC is 08:20 in Yekaterinburg (UTC+5 all year).
     starts_at=datetime(2026, 12, 3, 3, 20, tzinfo=UTC),
     timezone="Asia/Yekaterinburg",
+    room="корпус 2, 3 этаж, кабинет 314 (налево от лифта, по коридору до конца)",
+    service_paid=True,
+    service_price=12500,
+    visit_notes=(
+        "Возьмите с собой паспорт, полис ОМС и СНИЛС; для ребёнка — свидетельство о рождении "
+        "и паспорт одного из родителей. Если у вас есть результаты анализов или выписки из "
+        "других медицинских организаций за последний год, возьмите и их. Вход в поликлинику "
+        "со стороны ул. Академика Королёва; маломобильным пациентам — пандус у второго "
+        "подъезда, кнопка вызова дежурного администратора справа от двери. Бахилы и гардероб "
+        "на первом этаже у регистратуры. "
+        "Пожалуйста, не опаздывайте: после 10 минут опоздания приём может быть перенесён."
+    ),
 )
 # 09:05 UTC is 14:05 in Yekaterinburg.
 ISSUED_AT = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)
@@ -86,11 +99,26 @@ def test_is_a_single_a4_page(long_ticket: tuple[PdfReader, str]) -> None:
         "время местное, UTC+5",
         "Талон выдан: 1 декабря 2026 г., 14:05",
         "Приходите за 10–15 минут до приёма. Если не сможете прийти — отмените запись.",
+        # The clinic's details (issue 14): room, payment, birth date, masked policy, notes.
+        "Место приёма",
+        LONG.room or "",
+        "платно, 12 500 ₽",
+        "14.03.1985",
+        "••••••••••••0765",
+        LONG.visit_notes or "",
     ],
 )
 def test_every_field_is_printed(long_ticket: tuple[PdfReader, str], expected: str) -> None:
     _, text = long_ticket
     assert _squash(expected) in _squash(text)
+
+
+def test_a_free_service_reads_as_covered_by_the_policy() -> None:
+    _, text = _read(render_ticket_pdf(visit_record(), issued_at=ISSUED_AT))
+    assert "по полису ОМС" in text
+    assert "платно" not in text
+    # No room and no notes given: no empty label.
+    assert "Место приёма" not in text
 
 
 def test_cyrillic_survives_extraction(long_ticket: tuple[PdfReader, str]) -> None:
@@ -594,6 +622,8 @@ DATA = (
     LONG.service_name,
     LONG.patient_full_name,
     LONG.ticket_number,
+    LONG.room or "",
+    LONG.visit_notes or "",
 )
 
 

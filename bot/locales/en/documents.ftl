@@ -10,6 +10,10 @@ ticket-field-doctor = Doctor
 ticket-field-position = Position
 ticket-field-service = Service
 ticket-field-patient = Patient
+ticket-field-room = Where
+ticket-field-payment = Payment
+ticket-field-birth-date = Date of birth
+ticket-field-oms = OMS policy
 ticket-reminder = Please arrive 10–15 minutes before your appointment. If you cannot come, cancel the booking.
 # $day: the date with or without the weekday; $time: HH:MM; $zone: ticket-zone-…
 ticket-moment = { $day }, { $time } ({ $zone })

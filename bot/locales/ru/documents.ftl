@@ -10,6 +10,10 @@ ticket-field-doctor = Врач
 ticket-field-position = Должность
 ticket-field-service = Услуга
 ticket-field-patient = Пациент
+ticket-field-room = Место приёма
+ticket-field-payment = Оплата
+ticket-field-birth-date = Дата рождения
+ticket-field-oms = Полис ОМС
 ticket-reminder = Приходите за 10–15 минут до приёма. Если не сможете прийти — отмените запись.
 # $day: the date with or without the weekday; $time: ЧЧ:ММ; $zone: ticket-zone-…
 ticket-moment = { $day }, { $time } ({ $zone })
