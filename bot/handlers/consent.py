@@ -75,10 +75,11 @@ async def _show_agreement(
     service: ServiceRef,
     settings: Settings,
 ) -> None:
-    """The agreement of the service's organization, with the choice it is asked for."""
+    """The agreement of the service's organization, with the choice it is asked for above it
+    (the summary the later steps show, shortened only if the whole would not fit)."""
     slot_id, service_id = current.choice
     await state.set_state(BookingFlow.consent)
-    summary = await screens.choice_summary(session, slot_id=slot_id, service_id=service_id)
+    choice = await screens.load_choice(session, slot_id=slot_id, service_id=service_id)
     await screens.show(
         query,
         screens.consent(
@@ -86,7 +87,7 @@ async def _show_agreement(
             settings=settings,
             back=current.day_pick().pack(),
             operator=service.organization,
-            summary=summary,
+            choice=choice,
         ),
     )
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import OrderedDict
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from html import unescape
+from typing import Any, Final, NamedTuple
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
@@ -22,16 +24,37 @@ from bot.i18n import current_locale, t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import DayPick
 from bot.services import catalog, slots
-from bot.services.catalog import OrganizationRef
+from bot.services.catalog import DoctorRef, OrganizationRef, ServiceRef
 from bot.services.consent import agreement_text
 from bot.services.dates import local_when, long_day
 from bot.texts import esc
 from db.models import Slot
 
+# Telegram refuses a longer text (UTF-16 code units of the text once its HTML is parsed).
+MESSAGE_CHARS: Final = 4096
+# The agreement leaves too little room for a summary of names at the import's limits
+# (app.MAX_AGREEMENT_CHARS): then each name is cut to the first of these that fits.
+_SUMMARY_FIELD_CHARS: Final = (None, 120, 80, 40)
+_TAG: Final = re.compile(r"<[^>]*>")
+
 
 class Screen(NamedTuple):
     text: str
     markup: InlineKeyboardMarkup | None = None
+
+
+class Choice(NamedTuple):
+    """What the patient chose, before it is booked."""
+
+    service: ServiceRef
+    doctor: DoctorRef
+    starts_at: datetime
+
+
+def plain_length(html: str) -> int:
+    """The length Telegram counts of a text the bot composed: without its tags, entities
+    decoded (values are escaped, so each «<» starts a tag)."""
+    return len(unescape(_TAG.sub("", html)).encode("utf-16-le")) // 2
 
 
 class _ShownScreens:
@@ -227,25 +250,31 @@ def consent(
     settings: Settings,
     back: str,
     operator: OrganizationRef | None,
-    summary: str | None = None,
+    choice: Choice | None = None,
 ) -> Screen:
     """The agreement, naming its operator: the organization booked with, or for the account's
-    own list of patients none (then the bot's operator keeps the data)."""
+    own list of patients none (then the bot's operator keeps the data). Above it the choice
+    it is asked for, the summary every later step shows; its names are cut when the whole
+    would not fit in one message (never the date and time)."""
     intro = t("consent-intro", version=esc(settings.consent.version))
     if operator is None:
         who = t("consent-operator-account")
     else:
         who = t("consent-operator", name=esc(operator.name), address=esc(operator.address))
-    chosen = f"{t('chosen', summary=summary)}\n\n" if summary else ""
     agreement = settings.consent.file_for(current_locale())
-    return Screen(
-        f"{chosen}{intro}\n{who}\n\n{esc(agreement_text(agreement))}",
-        kb.consent(sid, back=back),
-    )
+    text = f"{intro}\n{who}\n\n{esc(agreement_text(agreement))}"
+    if choice is not None:
+        for field_chars in _SUMMARY_FIELD_CHARS:
+            summary = summary_text(choice, field_chars=field_chars)
+            with_choice = f"{t('chosen', summary=summary)}\n\n{text}"
+            if plain_length(with_choice) <= MESSAGE_CHARS:
+                text = with_choice
+                break
+    return Screen(text, kb.consent(sid, back=back))
 
 
-async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str | None:
-    """What the patient chose, before it is booked: doctor, service, local date and time."""
+async def load_choice(session: AsyncSession, *, slot_id: int, service_id: int) -> Choice | None:
+    """The chosen slot's doctor and time with the chosen service; None if one is gone."""
     slot = (
         await session.execute(select(Slot.starts_at, Slot.doctor_id).where(Slot.id == slot_id))
     ).one_or_none()
@@ -253,11 +282,28 @@ async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int
     doctor = await catalog.get_doctor(session, slot.doctor_id) if slot is not None else None
     if slot is None or service is None or doctor is None:
         return None
+    return Choice(service=service, doctor=doctor, starts_at=slot.starts_at)
+
+
+def _cut(value: str, chars: int | None) -> str:
+    return value if chars is None or len(value) <= chars else value[: chars - 1] + "…"
+
+
+def summary_text(choice: Choice, *, field_chars: int | None = None) -> str:
+    """What the patient chose: organization, doctor, service, local date and time; each name
+    cut to `field_chars` characters when given."""
+    service, doctor = choice.service, choice.doctor
     return t(
         "choice-summary",
-        org=texts.esc(service.organization.name),
-        doctor=texts.esc(doctor.full_name),
-        position=texts.esc(doctor.position),
-        service=texts.esc(service.name),
-        when=local_when(slot.starts_at, service.organization.timezone),
+        org=texts.esc(_cut(service.organization.name, field_chars)),
+        doctor=texts.esc(_cut(doctor.full_name, field_chars)),
+        position=texts.esc(_cut(doctor.position, field_chars)),
+        service=texts.esc(_cut(service.name, field_chars)),
+        when=local_when(choice.starts_at, service.organization.timezone),
     )
+
+
+async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str | None:
+    """What the patient chose, before it is booked: doctor, service, local date and time."""
+    choice = await load_choice(session, slot_id=slot_id, service_id=service_id)
+    return summary_text(choice) if choice is not None else None

@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.ordering import natural_key
 from bot.unit import current_unit
 from db.models import Doctor, Organization, ReferenceStamp, Service, doctor_services
 from db.models import full_name as _full_name
@@ -74,6 +75,7 @@ class DoctorRef:
 @dataclass(frozen=True, slots=True)
 class Reference:
     version: int
+    # Lists as the reader expects them: «№ 3» before «№ 14» (bot/services/ordering.py).
     organizations: tuple[OrganizationRef, ...]  # by short name
     services_of: dict[int, tuple[ServiceRef, ...]] = field(repr=False)  # by organization, by name
     doctors_of: dict[int, tuple[DoctorRef, ...]] = field(repr=False)  # by service, by name
@@ -135,7 +137,7 @@ async def _load(session: AsyncSession, *, version: int) -> Reference:
     services: dict[int, ServiceRef] = await with_organization(Service, ServiceRef)
     doctors: dict[int, DoctorRef] = await with_organization(Doctor, DoctorRef)
     services_of: dict[int, list[ServiceRef]] = {}
-    for service in sorted(services.values(), key=lambda s: s.name):
+    for service in sorted(services.values(), key=lambda s: (natural_key(s.name), s.id)):
         services_of.setdefault(service.organization.id, []).append(service)
     doctors_of: dict[int, list[DoctorRef]] = {}
     links = await session.execute(select(doctor_services.c.service_id, doctor_services.c.doctor_id))
@@ -143,16 +145,22 @@ async def _load(session: AsyncSession, *, version: int) -> Reference:
         doctors_of.setdefault(service_id, []).append(doctors[doctor_id])
     return Reference(
         version=version,
-        organizations=tuple(sorted(organizations.values(), key=lambda o: o.short_name)),
+        organizations=tuple(
+            sorted(organizations.values(), key=lambda o: (natural_key(o.short_name), o.id))
+        ),
         services_of={org: tuple(items) for org, items in services_of.items()},
         doctors_of={
-            service: tuple(sorted(items, key=lambda d: (d.last_name, d.first_name)))
+            service: tuple(sorted(items, key=_doctor_order))
             for service, items in doctors_of.items()
         },
         organization_by_id=organizations,
         service_by_id=services,
         doctor_by_id=doctors,
     )
+
+
+def _doctor_order(doctor: DoctorRef) -> tuple[Any, ...]:
+    return (natural_key(doctor.last_name, doctor.first_name, doctor.middle_name), doctor.id)
 
 
 async def list_organizations(session: AsyncSession) -> Sequence[OrganizationRef]:

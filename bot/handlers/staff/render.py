@@ -9,14 +9,15 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.delivery.outbox import SendReport
-from bot.i18n import MissingText, t
+from bot.i18n import Count, MissingText, t
 from bot.services.dates import local_when, long_day
+from bot.services.ordering import natural_key
 from bot.services.slots import local_day_bounds
 from bot.services.staff.args import BadDate, DateProblem, DateWindow
 from bot.services.staff.search import DaySlot
 from bot.services.visits import VisitRecord
 from bot.texts import esc
-from db.models import AuditEntry, Booking, Doctor, StaffMember
+from db.models import AuditEntry, Booking, BookingStatus, Doctor, StaffMember
 
 # Telegram refuses a text over 4,096 UTF-16 code units. Lists built from the registry (a day of
 # five-minute slots, many registrars) are cut to whole lines, since a cut line could split an
@@ -27,11 +28,14 @@ _AMBIGUOUS_SHOWN: Final = 10
 
 
 def card(visit: VisitRecord) -> str:
+    # The patient's confirmation matters only while the visit is still to come: a cancelled
+    # booking must never read as confirmed.
+    confirmed = visit.confirmed_at is not None and visit.status is BookingStatus.ACTIVE
     return t(
         "staff-card",
         ticket=esc(visit.ticket_number),
         status=t(f"status-{visit.status.value}"),
-        confirmed=t("staff-card-confirmed") if visit.confirmed_at else "",
+        confirmed=t("staff-card-confirmed") if confirmed else "",
         when=local_when(visit.starts_at, visit.timezone),
         org=esc(visit.organization_short_name),
         doctor=esc(visit.doctor_full_name),
@@ -60,6 +64,7 @@ def fit_lines(lines: Sequence[str]) -> str:
 
 
 def ambiguous(names: Sequence[str]) -> str:
+    names = sorted(names, key=natural_key)  # «gp3:…» before «gp14:…»
     shown = ", ".join(names[:_AMBIGUOUS_SHOWN])
     more = ", …" if len(names) > _AMBIGUOUS_SHOWN else ""
     return t("staff-doctor-ambiguous", codes=esc(shown) + more)
@@ -79,11 +84,20 @@ def date_refusal(bad: BadDate, window: DateWindow) -> str:
 
 
 def doctors_to_choose(doctors: Sequence[Doctor]) -> str:
-    """/day with no doctor: how to ask, and the doctors to choose from with their codes."""
+    """/day with no doctor: how to ask, and the doctors to choose from with their codes, by
+    organization and name in natural order («gp3» before «gp14»)."""
+    ordered = sorted(
+        doctors,
+        key=lambda d: (
+            natural_key(d.organization.code),
+            natural_key(d.last_name, d.first_name, d.middle_name),
+            d.id,
+        ),
+    )
     lines = fit_lines(
         [
             f"{esc(d.organization.code)}:{esc(d.code)} — {esc(d.full_name)}, {esc(d.position)}"
-            for d in doctors
+            for d in ordered
         ]
     )
     return f"{t('staff-usage-day')}\n\n{lines}"
@@ -174,7 +188,7 @@ def close_question(
         doctor=esc(doctor.full_name),
         when=f"{long_day(start.date())}, {hours}",
         reason=esc(reason),
-        count=count,
+        count=Count(count),
     )
 
 

@@ -25,8 +25,9 @@ staff-bad-time-range = Give the appointment hours as HH:MM-HH:MM, with the start
 staff-bad-user-id = There is no such Telegram id: a user id is a whole number from 1 to { $limit }, digits only.
 staff-too-many-codes = Too many organization codes: you can give at most { $limit }. A registrar without codes sees all organizations.
 staff-lines-left-out = … more lines: { $count }
+# $status: status-active or status-cancelled, said of the booking.
 staff-card =
-    <b>Ticket No. { $ticket }</b> — { $status }{ $confirmed }
+    <b>Ticket No. { $ticket }</b> — booking { $status }{ $confirmed }
     { $when }
     { $org }
     Doctor: { $doctor }, { $position }
@@ -55,7 +56,8 @@ staff-added = Registrar { $id } added.
 staff-removed = Registrar { $id } removed.
 staff-not-member = { $id } was not a registrar.
 staff-added-scoped = Registrar { $id } added (organizations: { $codes }).
-staff-card-confirmed = , confirmed
+# Only on an active booking: a cancelled one never reads as confirmed.
+staff-card-confirmed = , the patient confirmed the visit
 staff-day-booked = { $patient }, ticket { $ticket }
 staff-day-free = free
 staff-day-closed = closed
@@ -95,7 +97,11 @@ staff-confirm-close =
     { $when }
     Reason: { $reason }
 
-    Bookings in this time: { $count }. They will be cancelled, and the patients will get the reason and the nearest free times.
+    Bookings in this time: { $count }. { $count ->
+        [0] Nothing to cancel: the time is simply closed for booking.
+        [1] It will be cancelled, and the patient will get the reason and the nearest free times.
+       *[other] They will be cancelled, and the patients will get the reason and the nearest free times.
+    }
 staff-closed = Appointment hours closed. Bookings cancelled: { $count }, patients notified: { $notified }.
 staff-notices-queued = { $count ->
     [one] { $count } more notice is queued: Telegram asks to wait, and the bot will send it by itself.

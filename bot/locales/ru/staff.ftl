@@ -25,8 +25,9 @@ staff-bad-time-range = Время приёма укажите как ЧЧ:ММ-�
 staff-bad-user-id = Такого id в Telegram не бывает: id пользователя — целое число от 1 до { $limit }, одними цифрами.
 staff-too-many-codes = Слишком много кодов организаций: можно указать не больше { $limit }. Регистратор без кодов видит все организации.
 staff-lines-left-out = … и ещё строк: { $count }
+# $status: status-active or status-cancelled, said of the booking («запись», feminine).
 staff-card =
-    <b>Талон № { $ticket }</b> — { $status }{ $confirmed }
+    <b>Талон № { $ticket }</b> — запись { $status }{ $confirmed }
     { $when }
     { $org }
     Врач: { $doctor }, { $position }
@@ -55,7 +56,8 @@ staff-added = Регистратор { $id } добавлен.
 staff-removed = Регистратор { $id } убран.
 staff-not-member = { $id } не был регистратором.
 staff-added-scoped = Регистратор { $id } добавлен (организации: { $codes }).
-staff-card-confirmed = , подтверждена
+# Only on an active booking: a cancelled one never reads as confirmed.
+staff-card-confirmed = , пациент подтвердил визит
 staff-day-booked = { $patient }, талон { $ticket }
 staff-day-free = свободно
 staff-day-closed = закрыто
@@ -95,7 +97,11 @@ staff-confirm-close =
     { $when }
     Причина: { $reason }
 
-    Записей в это время: { $count }. Они будут отменены, пациенты получат причину и ближайшие свободные времена.
+    Записей в это время: { $count }. { $count ->
+        [0] Отменять нечего: время просто закроется для записи.
+        [1] Она будет отменена, пациент получит причину и ближайшие свободные времена.
+       *[other] Они будут отменены, пациенты получат причину и ближайшие свободные времена.
+    }
 staff-closed = Приём закрыт. Отменено записей: { $count }, пациентов уведомлено: { $notified }.
 staff-notices-queued = { $count ->
     [one] Ещё { $count } уведомление в очереди: Telegram просит подождать, бот отправит его сам.
