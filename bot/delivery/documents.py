@@ -21,6 +21,15 @@ from bot.services.visits import VisitRecord
 TICKET_MODULE = "bot.services.ticket"
 
 
+def file_stem(visit: VisitRecord) -> str:
+    """The name of the visit's files without extension, such as talon-482917305.
+
+    The ticket number loses the spaces it is shown with: a file name with spaces gets quoted
+    or cut by some phones and shells. An old "LTQ5-VD92" keeps its dash.
+    """
+    return "talon-" + "".join(visit.ticket_number.split())
+
+
 async def send_ticket(
     bot: Bot,
     chat_id: int,
@@ -39,7 +48,7 @@ async def send_ticket(
     pdf = await render_ticket(visit, issued_at=issued_at)
     return await bot.send_document(
         chat_id,
-        BufferedInputFile(pdf, filename=f"talon-{visit.ticket_number}.pdf"),
+        BufferedInputFile(pdf, filename=f"{file_stem(visit)}.pdf"),
         caption=t("ticket-caption", ticket=visit.ticket_number),
         reply_markup=markup,
     )
@@ -55,6 +64,6 @@ async def send_calendar(
     suffix = "-cancel" if cancelled else ""
     return await bot.send_document(
         chat_id,
-        BufferedInputFile(ics, filename=f"talon-{visit.ticket_number}{suffix}.ics"),
+        BufferedInputFile(ics, filename=f"{file_stem(visit)}{suffix}.ics"),
         caption=t("calendar-cancel-caption") if cancelled else t("calendar-caption"),
     )

@@ -20,6 +20,9 @@ _SHORTEST_DOCUMENT: Final = 6
 # unified policy's 16.
 _SHORTEST_OMS: Final = 9
 _LONGEST_OMS: Final = 16
+# A ticket number as the ticket prints it and people dictate it, «482 917 305»: as many digits
+# as a temporary certificate, but grouped in threes, which a policy number is not.
+_TICKET: Final = re.compile(r"\d{3}[ \-]\d{3}[ \-]\d{3}")
 
 
 def _runs(text: str) -> list[int]:
@@ -46,5 +49,12 @@ def carries_identity(text: str, *, today: date) -> bool:
 
 
 def carries_oms(text: str) -> bool:
-    """A number as long as an OMS number: what a staff command may carry (dates are fine)."""
-    return any(_SHORTEST_OMS <= run <= _LONGEST_OMS for run in _runs(text))
+    """A number as long as an OMS number: what a staff command may carry (dates are fine).
+
+    A ticket number grouped as printed is not one; typed without its spaces it can't be told
+    from a temporary certificate, and is treated as one."""
+    return any(
+        _SHORTEST_OMS <= sum(c.isdigit() for c in match.group()) <= _LONGEST_OMS
+        and not _TICKET.fullmatch(match.group())
+        for match in _DIGIT_RUN.finditer(text)
+    )

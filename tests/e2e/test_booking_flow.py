@@ -59,7 +59,7 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
     assert ticket.document is not None
     assert ticket.document.mime_type == "application/pdf"
     assert user.buttons(ticket) == [["В начало"]]
-    number = re.search(r"№ ([A-Z0-9]{4}-[A-Z0-9]{4})", success.text)
+    number = re.search(r"№ ([1-9]\d\d \d{3} \d{3})\b", success.text)
     assert number is not None
 
     pdf = PdfReader(io.BytesIO(user.download(ticket)))

@@ -47,6 +47,7 @@ from sqlalchemy import select
 from bench.driver import ForkedBot, ForkServer
 from bot.config import ReminderSettings
 from bot.services.clock import ManualClock
+from bot.services.staff.search import ticket_form
 from bot.standin.client import SimUser
 from bot.standin.events import EventKind, ServerEvent
 from bot.standin.harness import harness_settings, random_token
@@ -85,8 +86,8 @@ KILL_BANDS = ((0, PATIENTS), (PATIENTS, PATIENTS + 20), (PATIENTS + 20, MESSAGES
 PER_SECOND = 30
 WAIT = 60.0
 BOOKED = "Вы успешно записались"
-TICKET_IN_TEXT = re.compile(r"Талон № (\S+)")
-TICKET_FILE = re.compile(r"talon-(.+)\.pdf")
+TICKET_IN_TEXT = re.compile(r"Талон № (\d{3} \d{3} \d{3}|\S+)")
+TICKET_FILE = re.compile(r"talon-(.+)\.pdf")  # the number without its spaces: ticket_form
 # What Telegram answers a redelivered update's repeated call; the bot takes both in stride.
 EXPECTED_REFUSALS = {
     ("editMessageReplyMarkup", "message is not modified"),
@@ -452,8 +453,9 @@ def told(messages: list[StoredMessage]) -> Told:
         if BOOKED in text and (found := TICKET_IN_TEXT.search(text)):
             confirmed.setdefault(found.group(1), []).append(message.message_id)
         if message.document and (named := TICKET_FILE.fullmatch(message.document.file_name)):
-            assert named.group(1) in (message.caption or ""), "a ticket's caption names another"
-            tickets.setdefault(named.group(1), []).append(message.message_id)
+            ticket = ticket_form(named.group(1))
+            assert ticket in (message.caption or ""), "a ticket's caption names another"
+            tickets.setdefault(ticket, []).append(message.message_id)
     return Told(confirmed, tickets)
 
 

@@ -433,3 +433,68 @@ async def test_a_patient_cancel_racing_a_staff_cancel_ends_consistent(
             )
         ).all()
         assert sorted(actions) == ["booked", "cancelled"]
+
+
+async def test_find_takes_a_new_ticket_number_however_it_was_dictated(
+    harness: BotHarness,
+) -> None:
+    ticket = await book_petrov(harness)
+    # New numbers are digits in three groups of three, as read aloud over the phone.
+    groups = ticket.split(" ")
+    assert [len(group) for group in groups] == [3, 3, 3], ticket
+    assert all(group.isdigit() for group in groups), ticket
+    assert not ticket.startswith("0"), ticket
+    digits = "".join(groups)
+    # The patient's files are named by the number without its spaces.
+    patient = harness.user(7100, "Пётр")
+    document = patient.documents[-1].document
+    assert document is not None
+    assert document.file_name == f"talon-{digits}.pdf"
+
+    admin = harness.user(ADMIN_ID, "Админ")
+    await admin.send("/staff add 7001 gp1")
+    registrar = harness.user(7001, "Регистратор")
+    for typed in (
+        ticket,
+        digits,
+        "-".join(groups),
+        f"{groups[0]} {groups[1]}{groups[2]}",
+        f"  {ticket}  ",
+        f"{groups[0]}  {groups[1]} - {groups[2]}",
+    ):
+        before = len(registrar.bot_messages)
+        await registrar.send(f"/find {typed}")
+        # Nine digits are also as long as an OMS number, so the command may be deleted from
+        # the chat first (bot/middlewares.py); the card is the answer, and the only one.
+        cards = [m.text or "" for m in registrar.bot_messages[before:] if m.text]
+        cards = [text for text in cards if "Талон №" in text]
+        assert len(cards) == 1, typed
+        assert cards[0] == registrar.last_bot_message.text, typed
+        assert f"Талон № {ticket}" in cards[0], typed
+        assert "Петров Пётр Петрович" in cards[0], typed
+    # Grouped as printed it is a ticket, not a policy number: the command stays in the chat.
+    before = len(registrar.bot_messages)
+    await registrar.send(f"/history {ticket}")
+    answers = [m.text or "" for m in registrar.bot_messages[before:]]
+    assert not any("Команда удалена" in text for text in answers), answers
+    assert f"История талона № {ticket}" in registrar.last_bot_message.text
+    # Another number is not found by the digits' likeness.
+    other = f"{digits[:-1]}{(int(digits[-1]) + 1) % 10}"
+    await registrar.send(f"/find {other}")
+    assert registrar.last_bot_message.text == "Ничего не найдено."
+
+
+async def test_find_takes_an_old_ticket_number_typed_loosely(harness: BotHarness) -> None:
+    await book_petrov(harness)
+    # A booking made before the digits-only numbers keeps its old number.
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        booking.ticket_number = "LTQ5-VD92"
+        await session.commit()
+    admin = harness.user(ADMIN_ID, "Админ")
+    for typed in ("LTQ5-VD92", "ltq5vd92", "LTQ5 VD92", " ltq5-vd92 "):
+        await admin.send(f"/find {typed}")
+        card = admin.last_bot_message.text or ""
+        assert "Талон № LTQ5-VD92" in card, typed
+        assert "Петров Пётр Петрович" in card, typed

@@ -55,6 +55,7 @@ from bench.clinic import insert_one_doctor, insert_patients
 from bench.driver import ForkedBot, ForkServer
 from bot.services.clock import ManualClock
 from bot.services.reminders import RESENT_AFTER_CRASH
+from bot.services.staff.search import ticket_form
 from bot.standin.client import SimUser
 from bot.standin.events import EventKind, ServerEvent
 from bot.standin.harness import harness_settings, random_token
@@ -104,8 +105,8 @@ DAY = "ср 02.12 · 08:00–16:20"
 TIMES = [f"{8 + m // 60:02d}:{m % 60:02d}" for m in range(0, 500, 10)]
 BOOKED = "Вы успешно записались"
 TAKEN = "это время только что заняли"
-TICKET_IN_TEXT = re.compile(r"Талон № (\S+)")
-TICKET_FILE = re.compile(r"talon-(.+)\.pdf")
+TICKET_IN_TEXT = re.compile(r"Талон № (\d{3} \d{3} \d{3}|\S+)")
+TICKET_FILE = re.compile(r"talon-(.+)\.pdf")  # the number without its spaces: ticket_form
 
 # ---- the reminders ---------------------------------------------------------------------------
 # Tuesday 1 December 2026, 12:00 in Moscow: far from the quiet hours.
@@ -378,7 +379,7 @@ def told(messages: Sequence[StoredMessage]) -> Told:
         if BOOKED in text_ and (found := TICKET_IN_TEXT.search(text_)):
             confirmed[found.group(1)] += 1
         if message.document and (named := TICKET_FILE.fullmatch(message.document.file_name)):
-            tickets[named.group(1)] += 1
+            tickets[ticket_form(named.group(1))] += 1
     return Told(dict(confirmed), dict(tickets))
 
 

@@ -92,9 +92,8 @@ async def cmd_history(
     if not command.args:
         await message.answer(t("staff-usage-history"))
         return
-    ticket = command.args.split()[0].upper()
-    found = await search.find_bookings(session, query=ticket, access=access)
-    booking = next((b for b in found if b.ticket_number.upper() == ticket), None)
+    # The whole argument: a ticket number is dictated in groups («482 917 305»).
+    booking = await search.find_ticket(session, query=command.args, access=access)
     if booking is None:
         await message.answer(t("staff-nothing-found"))
         return

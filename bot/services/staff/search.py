@@ -12,15 +12,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from bot.services.booking import TICKET_DIGITS, TICKET_GROUP
 from bot.services.slots import local_day_bounds
 from bot.services.staff.access import StaffAccess
 from db.models import Booking, BookingStatus, Doctor, Organization, Patient, Service, Slot
 
+# An older ticket number's length without its dash (stored "LTQ5-VD92"); new ones have
+# TICKET_DIGITS digits (stored "482 917 305", bot/services/booking.py).
+OLD_TICKET_CHARS = 8
 
-def _ticket_form(text: str) -> str:
-    """Tickets are typed as ABCD-EFGH, abcd efgh or ABCDEFGH: all mean the same."""
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
-    return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else text.upper()
+
+def _compact(text: str) -> str:
+    """The text without the spaces and dashes an OMS number is typed with."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑‒–—")
+
+
+def ticket_form(text: str) -> str:
+    """A ticket number as stored, however the registry typed it from a patient's dictation.
+
+    New numbers: "482 917 305", "482917305", "482-917-305", "482 917305" all mean
+    "482 917 305". Old ones: "LTQ5-VD92", "ltq5vd92", "LTQ5 VD92" all mean "LTQ5-VD92".
+    Spaces, dashes and any other punctuation between the characters are separators only.
+    Anything else (an imported number, a surname) is only trimmed and upper-cased.
+    """
+    raw = "".join(ch for ch in text if ch.isalnum())
+    if len(raw) == TICKET_DIGITS and raw.isascii() and raw.isdigit():
+        return " ".join(
+            raw[start : start + TICKET_GROUP] for start in range(0, TICKET_DIGITS, TICKET_GROUP)
+        )
+    if len(raw) == OLD_TICKET_CHARS and raw.isascii() and raw.isalnum():
+        return f"{raw[:4]}-{raw[4:]}".upper()
+    return text.strip().upper()
 
 
 def _spellings(name: str) -> set[str]:
@@ -42,11 +64,14 @@ async def find_bookings(
 ) -> Sequence[Booking]:
     """By ticket number, OMS number or surname; newest visits first, within the access."""
     text = query.strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    conditions = [Booking.ticket_number == _ticket_form(text)]
-    if digits and len(digits) == len(text.replace(" ", "").replace("-", "")):
-        conditions.append(Patient.oms_number == digits)
-    if text and not digits:
+    compact = _compact(text)
+    conditions = [Booking.ticket_number == ticket_form(text)]
+    if compact.isascii() and compact.isdigit():
+        # Digits alone are an OMS number too, whatever their length: a unified one has 16
+        # digits, but older policies 6 to 16 (bot/services/identity.py), so a 9-digit query is
+        # both a ticket number and a possible OMS, and a 9-digit policy still finds its patient.
+        conditions.append(Patient.oms_number == compact)
+    if text and not any(ch.isdigit() for ch in text):
         conditions.append(Patient.last_name.in_(_spellings(text)))
     statement = (
         select(Booking)
@@ -62,6 +87,17 @@ async def find_bookings(
     if access.organization_codes:
         statement = statement.where(Organization.code.in_(access.organization_codes))
     return (await session.scalars(statement)).all()
+
+
+async def find_ticket(session: AsyncSession, *, query: str, access: StaffAccess) -> Booking | None:
+    """The booking whose ticket number `query` is, however typed (see `ticket_form`), within
+    the access; None for anything else (an OMS number or a surname finds no ticket here)."""
+    booking = await session.scalar(
+        select(Booking).where(Booking.ticket_number == ticket_form(query)).options(*card_options())
+    )
+    if booking is None or not access.may_see(booking.service.organization.code):
+        return None
+    return booking
 
 
 async def find_doctors(
