@@ -264,6 +264,7 @@ def reminder_dispatcher(
         settings=settings.reminders,
         limiter=dp["limiter"],
         lease=settings.instances.lease,
+        move_cutoff=settings.booking.change_cutoff,
     )
 
 

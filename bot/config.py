@@ -100,7 +100,8 @@ class BookingSettings(Section):
     session_timeout_minutes: float = Field(default=10, gt=0)
     slots_per_page: int = Field(default=24, ge=4, le=60)
     slot_generation_hour: int = Field(default=3, ge=0, le=23)
-    # Cancelling or moving online stops this long before the visit (then: call the registry).
+    # Moving a booking online stops this long before the visit (then: call the registry);
+    # cancelling stays possible until the visit starts.
     change_cutoff_minutes: int = Field(default=120, ge=0)
     # Per patient: upcoming active bookings in all, and at most one with the same doctor.
     max_active_bookings: int = Field(default=5, ge=1)

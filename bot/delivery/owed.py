@@ -73,20 +73,30 @@ async def _notice(
     details = texts.ticket_details(visit)
     phone = texts.esc(visit.organization_phone)
     reason = texts.esc(item.reason or "")
+    # Every notice names the patient (surname and initials) near its top: a parent who
+    # remembers several children sees at once whose visit it is.
+    patient = texts.esc(visit.patient_short_name)
     match item.kind:
         case NoticeKind.CANCELLED_BY_OTHER:
-            return t("cancelled-by-other", details=details), None
+            return t("cancelled-by-other", patient=patient, details=details), None
         case NoticeKind.MOVED_BY_OTHER:
-            return t("moved-by-other", details=details), None
+            return t("moved-by-other", patient=patient, details=details), None
         case NoticeKind.CANCELLED_BY_REGISTRY:
-            text = t("cancelled-by-registry", reason=reason, details=details, phone=phone)
+            text = t(
+                "cancelled-by-registry",
+                patient=patient,
+                reason=reason,
+                details=details,
+                phone=phone,
+            )
             return text, None
         case NoticeKind.MOVED_BY_REGISTRY:
-            return t("moved-by-registry", details=details, phone=phone), None
+            return t("moved-by-registry", patient=patient, details=details, phone=phone), None
         case NoticeKind.CLOSED_BY_REGISTRY:
             offer = await _slots(session, item.alternatives)
             text = t(
                 "closed-by-registry",
+                patient=patient,
                 reason=reason,
                 details=details,
                 offer=t("alternatives-offer") if offer else t("no-alternatives"),

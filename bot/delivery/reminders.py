@@ -32,7 +32,7 @@ from aiogram.exceptions import (
 )
 
 from bot import texts
-from bot.config import InstanceSettings, ReminderSettings
+from bot.config import BookingSettings, InstanceSettings, ReminderSettings
 from bot.delivery.limiter import Limiter, LimiterUnavailable, RateLimiter
 from bot.i18n import use_locale
 from bot.keyboards import reminders as kb
@@ -60,6 +60,9 @@ RETRY_BASE = timedelta(seconds=30)
 
 
 DEFAULT_LEASE = InstanceSettings().lease
+# Moves stop this long before the visit (booking.change_cutoff_minutes): a reminder sent
+# later offers no «Перенести».
+DEFAULT_MOVE_CUTOFF = BookingSettings().change_cutoff
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class ReminderDispatcher:
         settings: ReminderSettings,
         limiter: Limiter | None = None,
         lease: timedelta = DEFAULT_LEASE,
+        move_cutoff: timedelta = DEFAULT_MOVE_CUTOFF,
     ) -> None:
         self._db = db
         self._bot = bot
@@ -94,6 +98,9 @@ class ReminderDispatcher:
         self._lock = asyncio.Lock()
         # How long a silent instance keeps the rows it claimed (services/instances.py).
         self._lease = lease
+        # The configured cut-off for moves (Settings.rules.cutoff): the keyboard offers a move
+        # only if it would be accepted when the reminder is sent.
+        self._move_cutoff = move_cutoff
 
     async def recover(self) -> store.Released:
         """At start: rows a killed process left in flight are planned again."""
@@ -281,7 +288,8 @@ class ReminderDispatcher:
             try:
                 # In the language the chat reads, not the language of whoever ran this job.
                 with use_locale(items[0].language):
-                    text, markup = texts.reminder_text(visits), kb.reminder(visits)
+                    text = texts.reminder_text(visits)
+                    markup = kb.reminder(visits, now=now, move_cutoff=self._move_cutoff)
                 await self._bot.send_message(chat_id, text, reply_markup=markup)
             except TelegramRetryAfter as error:
                 # Refused, so certainly not delivered: a crash during the wait is no duplicate.

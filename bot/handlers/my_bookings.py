@@ -22,6 +22,7 @@ from bot.keyboards import account as kb
 from bot.keyboards import booking as booking_kb
 from bot.keyboards.callbacks import MyBooking, MyBookings
 from bot.services import accounts
+from bot.services.booking import within_cutoff
 from bot.services.clock import Clock
 from bot.services.dates import local_when
 from bot.services.visits import VisitRecord
@@ -33,8 +34,9 @@ BOOKINGS_PER_PAGE = 5
 # Names in the list are cut to keep a page far below Telegram's 4096 characters; the card
 # of a booking shows them whole.
 LIST_FIELD_CHARS = 80
-# Actions that change the booking: they stop at the cut-off before the visit.
-CHANGES = ("mv", "x", "xy")
+# The action that stops at the cut-off before the visit: a move. A cancel (`x`, `xy`) stays
+# possible until the visit starts.
+MOVES = ("mv",)
 
 
 def _short(value: str) -> str:
@@ -99,8 +101,9 @@ async def on_booking(
     settings: Settings,
 ) -> None:
     now, account, action = clock.now(), account_of(query), callback_data.a
+    rules = settings.rules
     outcome = await _cancel_or_check(
-        session, pressed=callback_data, account=account, now=now, rules=settings.rules
+        session, pressed=callback_data, account=account, now=now, rules=rules
     )
     if not isinstance(outcome, Changed):
         await query.answer(texts.refusal(outcome), show_alert=True)
@@ -110,7 +113,8 @@ async def on_booking(
     assert bot is not None
     match action:
         case "show" | "x":
-            await screens.show(query, _screen(action, visit))
+            movable = not within_cutoff(visit.starts_at, now=now, cutoff=rules.cutoff)
+            await screens.show(query, _screen(action, visit, movable=movable))
         case "pdf":
             await send_ticket(bot, account.chat_id, visit, issued_at=now)
         case "ics":
@@ -128,10 +132,10 @@ async def _cancel_or_check(
     session: AsyncSession, *, pressed: MyBooking, account: Account, now: datetime, rules: Rules
 ) -> Outcome:
     """The confirmed cancel (`xy`) cancels; any other button only checks that the booking is
-    still the account's, and for a change (CHANGES) that it is not past the cut-off."""
+    still the account's, and for a move (MOVES) that it is not past the cut-off."""
     if pressed.a == "xy":
         return await patient.cancel(
-            session, booking_id=pressed.b, slot_id=pressed.sl, account=account, now=now, rules=rules
+            session, booking_id=pressed.b, slot_id=pressed.sl, account=account, now=now
         )
     return await queries.changeable(
         session,
@@ -140,15 +144,17 @@ async def _cancel_or_check(
         account=account,
         now=now,
         rules=rules,
-        changing=pressed.a in CHANGES,
+        changing=pressed.a in MOVES,
     )
 
 
-def _screen(action: str, visit: VisitRecord) -> screens.Screen:
-    """The booking's message after `show` (its card), `x` (the question) or `xy` (cancelled)."""
+def _screen(action: str, visit: VisitRecord, *, movable: bool = False) -> screens.Screen:
+    """The booking's message after `show` (its card, with «Перенести» only if `movable`: not
+    yet within the cut-off), `x` (the question) or `xy` (cancelled)."""
     details = texts.ticket_details(visit)
     if action == "show":
-        return screens.Screen(t("booking-card", details=details), kb.booking_card(visit))
+        card = kb.booking_card(visit, movable=movable)
+        return screens.Screen(t("booking-card", details=details), card)
     if action == "x":
         return screens.Screen(t("ask-cancel", details=details), kb.confirm_cancel(visit))
     return screens.Screen(t("cancelled", details=details), booking_kb.start_only())

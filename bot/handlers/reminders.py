@@ -64,7 +64,8 @@ async def _apply(
     session: AsyncSession, *, pressed: ReminderAction, account: Account, now: datetime, rules: Rules
 ) -> Outcome:
     """`ok` confirms and `xy` cancels; `x` (which asks first) and `mv` (which opens the days)
-    only check that the booking may still change."""
+    only check that the booking may still change: a cancel until the visit starts, a move
+    until the cut-off before it (an old «Перенести» pressed later gets the phone)."""
     booking_id, slot_id = pressed.b, pressed.sl
     if pressed.a == "ok":
         return await patient.confirm(
@@ -72,10 +73,16 @@ async def _apply(
         )
     if pressed.a == "xy":
         return await patient.cancel(
-            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now, rules=rules
+            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now
         )
     return await queries.changeable(
-        session, booking_id=booking_id, slot_id=slot_id, account=account, now=now, rules=rules
+        session,
+        booking_id=booking_id,
+        slot_id=slot_id,
+        account=account,
+        now=now,
+        rules=rules,
+        changing=pressed.a == "mv",
     )
 
 

@@ -53,14 +53,20 @@ def my_bookings(visits: Sequence[VisitRecord], *, page: int, pages: int) -> Inli
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def booking_card(visit: VisitRecord) -> InlineKeyboardMarkup:
+def booking_card(visit: VisitRecord, *, movable: bool) -> InlineKeyboardMarkup:
+    """Ticket, calendar file, move (only if `movable`: the cut-off before the visit is not
+    reached) and cancel (until the visit starts)."""
+
     def action(text: str, code: str) -> InlineKeyboardButton:
         return _button(text, MyBooking(b=visit.booking_id, sl=visit.slot_id, a=code).pack())
 
+    changes = [action(t("btn-cancel-booking"), "x")]
+    if movable:
+        changes.insert(0, action(t("btn-move"), "mv"))
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [action(t("btn-ticket"), "pdf"), action(t("btn-calendar"), "ics")],
-            [action(t("btn-move"), "mv"), action(t("btn-cancel-booking"), "x")],
+            changes,
             [_button(t("btn-back"), MyBookings().pack()), _start()],
         ]
     )

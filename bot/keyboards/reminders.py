@@ -1,36 +1,45 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
 from bot.keyboards.callbacks import ReminderAction
+from bot.services.booking import within_cutoff
 from bot.services.reminders import DueReminder
 
 
-def _row(item: DueReminder, *, suffix: str) -> list[InlineKeyboardButton]:
+def _row(item: DueReminder, *, suffix: str, movable: bool) -> list[InlineKeyboardButton]:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
             text=f"{label}{suffix}",
             callback_data=ReminderAction(b=item.booking_id, sl=item.slot_id, a=action).pack(),
         )
 
-    return [
-        button(t("btn-confirm"), "ok"),
-        button(t("btn-cancel-booking"), "x"),
-        button(t("btn-move"), "mv"),
-    ]
+    row = [button(t("btn-confirm"), "ok"), button(t("btn-cancel-booking"), "x")]
+    if movable:
+        row.append(button(t("btn-move"), "mv"))
+    return row
 
 
-def reminder(items: Sequence[DueReminder]) -> InlineKeyboardMarkup:
-    """One row of actions per visit; with several visits each button names its time."""
+def reminder(
+    items: Sequence[DueReminder], *, now: datetime, move_cutoff: timedelta
+) -> InlineKeyboardMarkup:
+    """One row of actions per visit; with several visits each button names its time.
+
+    Only buttons that work when the reminder is sent (`now`): confirm and cancel always (a
+    cancel is possible until the visit starts), «Перенести» only while the visit is at least
+    `move_cutoff` away, the same rule the move itself checks.
+    """
     rows = []
     for item in items:
         local = item.visit.starts_at.astimezone(ZoneInfo(item.visit.tz_name))
         suffix = f" · {local:%H:%M}" if len(items) > 1 else ""
-        rows.append(_row(item, suffix=suffix))
+        movable = not within_cutoff(item.visit.starts_at, now=now, cutoff=move_cutoff)
+        rows.append(_row(item, suffix=suffix, movable=movable))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

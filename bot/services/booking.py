@@ -26,8 +26,15 @@ from db.models import (
     doctor_services,
 )
 
-# No 0/O, 1/I: the number is read aloud and typed by registry staff.
-TICKET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# New ticket numbers are 9 digits grouped in threes, "482 917 305": patients read them aloud
+# to the registry over the phone, and digits in threes are dictated, heard and typed back
+# without spelling out a letter (the older "LTQ5-VD92" numbers, which stay valid, were not).
+# The first digit is never 0, so the number never reads as a shorter one. 900 million numbers
+# make a clash rare; the unique constraint catches one and the booking is drawn again
+# (TICKET_ATTEMPTS in bot/usecases/patient.py). The grouped form, 11 characters, is what is
+# stored (String(16)) and shown; file names drop the spaces (bot/delivery/documents.py).
+TICKET_DIGITS = 9
+TICKET_GROUP = 3
 TICKET_ATTEMPTS = 5
 P = ParamSpec("P")
 
@@ -41,8 +48,12 @@ class SlotUnavailableError(BookingError):
 
 
 def new_ticket_number() -> str:
-    raw = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(8))
-    return f"{raw[:4]}-{raw[4:]}"
+    """A fresh ticket number such as "482 917 305" (see TICKET_DIGITS for why digits)."""
+    lowest = 10 ** (TICKET_DIGITS - 1)  # the first digit is not 0
+    digits = str(lowest + secrets.randbelow(9 * lowest))
+    return " ".join(
+        digits[start : start + TICKET_GROUP] for start in range(0, TICKET_DIGITS, TICKET_GROUP)
+    )
 
 
 async def identify_patient(
@@ -232,6 +243,17 @@ class ChangeRefusal(enum.StrEnum):
     REBOOKED = "rebooked"  # an offered alternative was already taken
 
 
+def within_cutoff(starts_at: datetime, *, now: datetime, cutoff: timedelta) -> bool:
+    """Whether at `now` the cut-off before a visit at `starts_at` has come: from then on a
+    patient can no longer move it online (cancelling stays possible until the visit starts).
+
+    The moment itself counts as within, so a reminder sent exactly `cutoff` before the visit
+    offers no move (one it would refuse a second later); the reminder keyboards and the move
+    itself both decide by this one rule. A zero cut-off is never reached before the start.
+    """
+    return cutoff > timedelta(0) and starts_at - now <= cutoff
+
+
 async def changeable_booking(
     session: AsyncSession,
     *,
@@ -245,8 +267,10 @@ async def changeable_booking(
     """The account's own active, future booking, still at `slot_id` if given; else refuse.
 
     The account's own: booked from it, or of a patient it remembers. `cutoff` is how long
-    before the visit changes stop being possible online. `lock` (a change will follow) takes
-    the row lock on PostgreSQL; a screen that only shows the booking does without.
+    before the visit the change stops being possible online: a move passes the configured
+    cut-off, a cancel none (it frees the time, so it is allowed until the visit starts).
+    `lock` (a change will follow) takes the row lock on PostgreSQL; a screen that only shows
+    the booking does without.
     """
     query = (
         select(Booking)
@@ -266,7 +290,7 @@ async def changeable_booking(
         raise NotChangeableError(ChangeRefusal.MOVED)
     if booking.slot.starts_at <= now:
         raise NotChangeableError(ChangeRefusal.PAST)
-    if booking.slot.starts_at - now < cutoff:
+    if within_cutoff(booking.slot.starts_at, now=now, cutoff=cutoff):
         raise NotChangeableError(ChangeRefusal.TOO_LATE, phone=booking.service.organization.phone)
     return booking
 

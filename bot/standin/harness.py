@@ -153,6 +153,7 @@ class BotHarness:
             settings=self._settings.reminders,
             limiter=limiter or (self._dp["limiter"] if self._dp is not None else None),
             lease=self._settings.instances.lease,
+            move_cutoff=self._settings.booking.change_cutoff,
         )
 
     async def stop_bot(self) -> None:

@@ -22,8 +22,8 @@ async def changeable(
     changing: bool = True,
 ) -> Changed | Refused:
     """The account's own upcoming booking (still at `slot_id`), as a visit with nothing owed;
-    or why not. `changing`: within the cut-off before the visit it is refused too (looking at
-    the ticket or the calendar file is not a change)."""
+    or why not. `changing` (a move is asked for): within the cut-off before the visit it is
+    refused too; a cancel, the ticket or the calendar file is fine until the visit starts."""
     try:
         booking = await changeable_booking(
             session,

@@ -180,22 +180,34 @@ async def test_move_keeps_one_booking_and_sends_new_files(harness: BotHarness) -
     await book_with_prompts(other, SIDOROVA, time="08:00")
 
 
-async def test_changes_stop_at_the_cut_off_with_the_phone(
+async def test_moves_stop_at_the_cut_off_but_cancelling_does_not(
     harness: BotHarness, clock: ManualClock
 ) -> None:
     user = harness.user(6007, "Пётр")
-    # Booked at 09:00 for 10:30: inside the 2-hour cut-off from the start.
-    await book_with_prompts(user, PETROV, time="10:30", day="вт 01.12 · 08:00–12:00")
+    await book_with_prompts(user, PETROV, time="08:00")
     await user.send("/my")
-    await user.click("01.12 10:30 · Иванова А. П.")
-    for button in ("Отменить запись", "Перенести"):
-        answer = await user.click(button)
-        assert answer is not None
-        assert answer.show_alert
-        assert "+7 (495) 111-11-11" in (answer.text or "")
-    # Looking at the ticket is still possible.
-    await user.click("Талон")
+    await user.click("02.12 08:00 · Иванова А. П.")
+    card = user.last_bot_message
+    assert user.buttons(card)[1] == ["Перенести", "Отменить запись"]
+
+    # 06:30 on Wednesday: an hour and a half before the visit, inside the 2-hour cut-off.
+    clock.set(datetime(2026, 12, 2, 6, 30, tzinfo=MSK))
+    # The card shown earlier still carries «Перенести»: refused, with the registry's phone.
+    answer = await user.click("Перенести", message_id=card.message_id)
+    assert answer is not None
+    assert answer.show_alert
+    assert "+7 (495) 111-11-11" in (answer.text or "")
     assert len(await active(harness)) == 1
+
+    # Opened now, the card offers no move; the ticket and the cancel still work.
+    await user.send("/my")
+    await user.click("02.12 08:00 · Иванова А. П.")
+    assert user.buttons()[:2] == [["Талон", "В календарь"], ["Отменить запись"]]
+    await user.click("Талон")
+    await user.click("Отменить запись")
+    await user.click("Да, отменить")
+    assert await active(harness) == []
+    assert str(ics_of(user)["METHOD"]) == "CANCEL"
 
 
 @pytest.fixture
@@ -457,9 +469,11 @@ async def test_the_booker_is_told_when_another_account_changes_the_booking(
     await relative.click("чт 03.12 · 08:00–09:00")
     await relative.click("08:30")
     assert "Ваша запись перенесена" in booker.last_bot_message.text
+    assert "Пациент: Петров П. П." in booker.last_bot_message.text
     assert "3 декабря 2026 г., 08:30" in booker.last_bot_message.text
     await relative.send("/my")
     await relative.click("03.12 08:30 · Иванова А. П.")
     await relative.click("Отменить запись")
     await relative.click("Да, отменить")
     assert "Ваша запись отменена" in booker.last_bot_message.text
+    assert "Пациент: Петров П. П." in booker.last_bot_message.text

@@ -80,6 +80,7 @@ async def test_reminders_go_out_at_their_moments_and_respect_quiet_hours(
         "Иванова Анна Петровна",
         "Приём терапевта",
         "четверг, 3 декабря 2026 г., 08:00",
+        "Пациент: Петров П. П.",
         "Талон №",
     ):
         assert expected in first
@@ -119,6 +120,7 @@ async def test_several_visits_on_one_day_get_one_combined_reminder(
     assert "несколько приёмов" in digest
     assert "08:00" in digest
     assert "09:00" in digest
+    assert digest.count("Пациент: Петров П. П.") == 2
     assert user.buttons() == [
         ["Подтверждаю · 08:00", "Отменить запись · 08:00", "Перенести · 08:00"],
         ["Подтверждаю · 09:00", "Отменить запись · 09:00", "Перенести · 09:00"],
@@ -439,7 +441,6 @@ async def test_a_reminder_claimed_while_the_booking_is_cancelled_is_not_sent(
             slot_id=booking.slot_id,
             account=Account(user_id=user.user.id, chat_id=user.user.id),
             now=clock.now(),
-            rules=harness.settings.rules,
         )
         assert isinstance(cancelled, Changed)
     # The dispatcher that claimed it finds the booking cancelled right before sending.
@@ -474,3 +475,73 @@ async def test_forged_cancel_confirmation_for_a_missing_booking(harness: BotHarn
     answer = await user.click_data("rm:999:1:xy", user.last_bot_message.message_id)
     assert answer is not None
     assert "не найдена" in (answer.text or "")
+
+
+async def test_the_2h_reminder_offers_cancel_but_no_move_and_the_cancel_frees_the_slot(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4019, "Пётр")
+    await book(user, PETROV, day="вт 01.12 · 08:00–12:00", time="11:30", consent=True)
+    # 09:30, two hours before 11:30: the cut-off for moves has come, the cancel stays.
+    await run(harness, clock, at(1, 9, 30))
+    [reminder] = reminders_of(user)
+    assert "Пациент: Петров П. П." in reminder
+    assert "вторник, 1 декабря 2026 г., 11:30" in reminder
+    assert user.buttons() == [["Подтверждаю", "Отменить запись"]]
+    assert await states(harness) == [("2h", ReminderState.SENT)]
+
+    clock.set(at(1, 10, 45))  # 45 minutes before the visit
+    await user.click("Отменить запись")
+    assert "Отменить запись?" in user.last_bot_message.text
+    await user.click("Да, отменить")
+    assert "Запись отменена" in user.bot_messages[-2].text
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.CANCELLED
+
+    # The slot is free at once: another patient takes it.
+    other = harness.user(4020, "Мария")
+    await book(other, SIDOROVA, day="вт 01.12 · 08:00–12:00", time="11:30", consent=True)
+
+
+async def test_an_old_move_button_pressed_inside_the_cut_off_is_refused_with_the_phone(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    user = harness.user(4021, "Пётр")
+    await book(user, PETROV, day=THURSDAY, time="08:00", consent=True)
+    await run(harness, clock, at(2, 8, 0))  # the 24 h reminder: a move is still possible
+    reminder = user.last_bot_message
+    assert user.buttons(reminder) == [["Подтверждаю", "Отменить запись", "Перенести"]]
+
+    clock.set(at(3, 6, 30))  # 90 minutes before the visit
+    answer = await user.click("Перенести", message_id=reminder.message_id)
+    assert answer is not None
+    assert answer.show_alert
+    assert "перенести запись онлайн уже нельзя" in (answer.text or "")
+    assert "+7 (495) 111-11-11" in (answer.text or "")
+    async with harness.database.sessions() as session:
+        booking = await session.scalar(select(Booking))
+        assert booking is not None
+        assert booking.status is BookingStatus.ACTIVE
+        assert booking.revision == 0
+    # The cancel on the same reminder still works.
+    await user.click("Отменить запись", message_id=reminder.message_id)
+    await user.click("Да, отменить")
+    assert "Запись отменена" in user.bot_messages[-2].text
+
+
+async def test_a_reminder_of_several_patients_names_each(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    parent = harness.user(4022, "Пётр")
+    await book(parent, PETROV, day="ср 02.12 · 08:00–10:00", time="08:00", consent=True)
+    await book(
+        parent, SIDOROVA, day="ср 02.12 · 08:00–20:00", time="09:00", consent=False, surgeon=True
+    )
+    await run(harness, clock, at(1, 20, 59))
+    [digest] = reminders_of(parent)
+    assert "несколько приёмов" in digest
+    petrov, sidorova = digest.index("Петров П. П."), digest.index("Сидорова М. И.")
+    # Each name stands with its own visit: the 08:00 one first.
+    assert digest.index("08:00") < petrov < digest.index("09:00") < sidorova

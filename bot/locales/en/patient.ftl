@@ -133,6 +133,7 @@ reminder-title = <b>Appointment reminder</b>
 reminder-title-many = <b>Reminder: you have several appointments on this day</b>
 reminder-visit =
     <b>{ $when }</b>
+    Patient: { $patient }
     { $org }, { $address }
     Doctor: { $doctor }, { $position }
     Service: { $service }
@@ -159,7 +160,7 @@ refusal-past = The time of this appointment has already passed.
 refusal-other-service = When rescheduling, you can choose another time or another doctor for the same service. To book a different service, start a new booking.
 refusal-rebooked = You have already used this cancellation to book another time — see “My bookings”.
 refusal-changed = This booking has just been changed. Open “My bookings” to see it as it is now.
-refusal-too-late = It is too close to the appointment to change the booking online. Please call the registry desk: { $phone }.
+refusal-too-late = It is too close to the appointment to reschedule the booking online. Please call the registry desk: { $phone }. You can still cancel it here.
 limit-same-doctor = This patient already has a booking with doctor { $detail }. Two bookings with the same doctor are not possible: reschedule or cancel that booking in “My bookings”.
 limit-too-many = This patient already has { $detail } upcoming bookings, which is the maximum. Cancel a booking you no longer need in “My bookings” to book again.
 reminder-footer = If you can't come, please cancel the booking so that the time is freed for others.
@@ -221,14 +222,17 @@ consent-line = • { $name } — since { $date }
 consent-account-name = the patient list of this account
 cancelled-by-other =
     <b>Your booking was cancelled</b> from another account where the patient is remembered.
+    Patient: { $patient }
 
     { $details }
 moved-by-other =
     <b>Your booking was rescheduled</b> from another account where the patient is remembered.
+    Patient: { $patient }
 
     { $details }
 cancelled-by-registry =
     <b>Your booking was cancelled by the registry desk.</b>
+    Patient: { $patient }
     Reason: { $reason }
 
     { $details }
@@ -236,6 +240,7 @@ cancelled-by-registry =
     Questions: call { $phone }. To book again: /start
 closed-by-registry =
     <b>Your booking was cancelled by the registry desk.</b>
+    Patient: { $patient }
     Reason: { $reason }
 
     { $details }
@@ -248,6 +253,7 @@ no-alternatives = There are no free times right now; please book later via /star
 alternative-taken = This time has just been taken. Here is what is free now:
 moved-by-registry =
     <b>The registry desk has rescheduled your booking.</b>
+    Patient: { $patient }
 
     { $details }
 
