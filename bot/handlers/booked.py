@@ -18,7 +18,14 @@ from bot.keyboards import booking as kb
 from bot.services.clock import Clock
 from bot.states import BookingFlow
 from bot.usecases import patient
-from bot.usecases.outcomes import Account, Changed, OverLimit, Refused, SlotTaken
+from bot.usecases.outcomes import (
+    Account,
+    Changed,
+    DistrictRefusal,
+    OverLimit,
+    Refused,
+    SlotTaken,
+)
 
 
 async def show_times_again(
@@ -89,6 +96,9 @@ async def book_chosen(
         # Nothing typed survives the booking: the dialogue is over.
         await state.clear()
         return
+    if isinstance(outcome, DistrictRefusal):
+        await _not_this_district(target, outcome, state=state, current=current)
+        return
     await refused_or_taken(
         target,
         outcome,
@@ -99,6 +109,22 @@ async def book_chosen(
         settings=settings,
         end_dialogue=False,
     )
+
+
+async def _not_this_district(
+    target: CallbackQuery | Message,
+    refusal: DistrictRefusal,
+    *,
+    state: FSMContext,
+    current: Dialogue,
+) -> None:
+    """Why not this doctor, with the patient's own district's doctors to choose from. The
+    identified patient stays in the dialogue: the next time they choose books at once."""
+    await state.set_state(BookingFlow.browsing)
+    await write_dialogue(state, current.without_identity().but(slot=None))
+    _, service_id = current.choice
+    markup = kb.district_doctors(current.sid, service_id=service_id, doctors=refusal.doctors)
+    await screens.show(target, screens.Screen(texts.district_refusal(refusal), markup))
 
 
 async def refused_or_taken(

@@ -27,6 +27,7 @@ from bot.services import catalog, slots
 from bot.services.catalog import DoctorRef, OrganizationRef, ServiceRef
 from bot.services.consent import agreement_text
 from bot.services.dates import local_when, long_day
+from bot.services.payment import payment_text
 from bot.texts import esc
 from db.models import Slot
 
@@ -143,10 +144,11 @@ async def services(
         return None
     items = await catalog.list_services(session, organization_id=org.id)
     template = "choose-service" if items else "no-services"
-    return Screen(
-        t(template, org=esc(org.name)),
-        kb.services(sid, organization_id=org.id, items=items, page=page),
-    )
+    text = t(template, org=esc(org.name))
+    if any(service.paid for service in items):
+        # Only paid buttons carry a price: say once what the others are.
+        text += "\n\n" + t("services-paid-note")
+    return Screen(text, kb.services(sid, organization_id=org.id, items=items, page=page))
 
 
 async def doctors(
@@ -163,10 +165,12 @@ async def doctors(
         service_id=service.id,
         items=items,
         page=page,
+        by_district=service.by_district,
     )
-    return Screen(
-        t(template, org=esc(service.organization.name), service=esc(service.name)), markup
-    )
+    text = t(template, org=esc(service.organization.name), service=esc(service.name))
+    if service.by_district and items:
+        text += "\n\n" + t("doctors-by-district-note")
+    return Screen(text, markup)
 
 
 async def days(
@@ -293,14 +297,22 @@ def summary_text(choice: Choice, *, field_chars: int | None = None) -> str:
     """What the patient chose: organization, doctor, service, local date and time; each name
     cut to `field_chars` characters when given."""
     service, doctor = choice.service, choice.doctor
-    return t(
+    zone = service.organization.timezone
+    summary = t(
         "choice-summary",
         org=texts.esc(_cut(service.organization.name, field_chars)),
         doctor=texts.esc(_cut(doctor.full_name, field_chars)),
         position=texts.esc(_cut(doctor.position, field_chars)),
         service=texts.esc(_cut(service.name, field_chars)),
-        when=local_when(choice.starts_at, service.organization.timezone),
+        when=local_when(choice.starts_at, zone),
     )
+    # Where to go and what it costs, before anything is booked.
+    room = doctor.room_on(choice.starts_at.astimezone(ZoneInfo(zone)).weekday())
+    lines = [summary]
+    if room:
+        lines.append(t("summary-room", room=texts.esc(_cut(room, field_chars))))
+    lines.append(t("summary-payment", payment=payment_text(paid=service.paid, price=service.price)))
+    return "\n".join(lines)
 
 
 async def choice_summary(session: AsyncSession, *, slot_id: int, service_id: int) -> str | None:

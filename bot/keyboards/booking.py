@@ -27,6 +27,8 @@ from bot.keyboards.callbacks import (
     ToStart,
 )
 from bot.services.catalog import DoctorRef, OrganizationRef, ServiceRef
+from bot.services.districts import DistrictDoctor
+from bot.services.payment import payment_text
 from bot.services.slots import DayView, SlotView
 from db.models import Patient
 
@@ -48,6 +50,22 @@ def _nav_row(back: str | None) -> list[InlineKeyboardButton]:
 
 def start_only() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_start_button()]])
+
+
+def district_doctors(
+    sid: str, *, service_id: int, doctors: Sequence[DistrictDoctor]
+) -> InlineKeyboardMarkup:
+    """After a refusal for another district: the patient's own district's doctors."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"{doctor.position} — {doctor.short_name}",
+                callback_data=DoctorPick(s=sid, svc=service_id, doc=doctor.doctor_id).pack(),
+            )
+        ]
+        for doctor in doctors
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [_start_button()]])
 
 
 def book_button() -> InlineKeyboardMarkup:
@@ -117,12 +135,19 @@ def organizations(
     return markup
 
 
+def service_label(service: ServiceRef) -> str:
+    """A paid service says so and its price on its button; the screen says the rest are free."""
+    if not service.paid:
+        return service.name
+    return f"{service.name} — {payment_text(paid=True, price=service.price)}"
+
+
 def services(
     sid: str, *, organization_id: int, items: Sequence[ServiceRef], page: int = 0
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            text=service.name, callback_data=ServicePick(s=sid, svc=service.id).pack()
+            text=service_label(service), callback_data=ServicePick(s=sid, svc=service.id).pack()
         )
         for service in items
     ]
@@ -135,16 +160,27 @@ def services(
     )
 
 
-def doctor_label(doctor: DoctorRef) -> str:
-    return f"{doctor.position} — {doctor.short_name}"
+def doctor_label(doctor: DoctorRef, *, by_district: bool = False) -> str:
+    """«Врач-терапевт — Иванова А. П.»; for a district service also «· участок 5», so that a
+    patient who knows their district picks their own doctor."""
+    label = f"{doctor.position} — {doctor.short_name}"
+    if by_district and doctor.district:
+        label += " · " + t("district-label", district=doctor.district)
+    return label
 
 
 def doctors(
-    sid: str, *, organization_id: int, service_id: int, items: Sequence[DoctorRef], page: int = 0
+    sid: str,
+    *,
+    organization_id: int,
+    service_id: int,
+    items: Sequence[DoctorRef],
+    page: int = 0,
+    by_district: bool = False,
 ) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            text=doctor_label(doctor),
+            text=doctor_label(doctor, by_district=by_district),
             callback_data=DoctorPick(s=sid, svc=service_id, doc=doctor.id).pack(),
         )
         for doctor in items

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.ordering import natural_key
 from bot.unit import current_unit
-from db.models import Doctor, Organization, ReferenceStamp, Service, doctor_services
+from db.models import Doctor, Organization, ReferenceStamp, Service, doctor_services, room_on
 from db.models import full_name as _full_name
 from db.models import short_name as _short_name
 
@@ -42,6 +42,9 @@ class ServiceRef:
     code: str
     name: str
     organization: OrganizationRef
+    paid: bool = False
+    price: int | None = None
+    by_district: bool = False
 
     @property
     def organization_id(self) -> int:
@@ -58,6 +61,10 @@ class DoctorRef:
     position: str
     slot_minutes: int
     organization: OrganizationRef
+    room: str | None = None
+    # A dict: left out of the record's hash (the record stays usable as a key).
+    rooms: dict[str, str] | None = field(default=None, hash=False, compare=False)
+    district: str | None = None
 
     @property
     def organization_id(self) -> int:
@@ -70,6 +77,9 @@ class DoctorRef:
     @property
     def short_name(self) -> str:
         return _short_name(self.last_name, self.first_name, self.middle_name)
+
+    def room_on(self, weekday: int) -> str | None:
+        return room_on(self.room, self.rooms, weekday)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from bot.services.booking import BookingLimits, ChangeRefusal, LimitReason
 
+# A district service refused for the patient's attachment: defined with the rule.
+from bot.services.districts import DistrictRefusal as DistrictRefusal
+
 # The messages a change owes are defined with the outbox that stores them.
 from bot.services.outbox import BookedOwed as BookedOwed
 from bot.services.outbox import CalendarOwed as CalendarOwed
@@ -83,3 +86,6 @@ class Closed:
 
 
 Outcome = Changed | Refused | OverLimit | SlotTaken
+# Only a new booking can be refused for the district (a move keeps the doctor's service and
+# the registry moves anyone).
+BookOutcome = Outcome | DistrictRefusal

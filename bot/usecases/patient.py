@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import catalog
 from bot.services.audit import Actor
 from bot.services.booking import changeable_booking, slot_taken
 from bot.services.booking_changes import (
@@ -19,10 +20,12 @@ from bot.services.booking_changes import (
     mark_rebooked,
     offered_booking,
 )
+from bot.services.districts import district_refusal
 from bot.services.visits import VisitRecord
 from bot.usecases.outcomes import (
     Account,
     BookedOwed,
+    BookOutcome,
     CalendarOwed,
     Changed,
     NoticeKind,
@@ -87,7 +90,8 @@ async def _own(
     now: datetime,
     cutoff: timedelta = timedelta(0),
 ) -> Booking:
-    """The account's own upcoming booking, still at `slot_id`, locked for the change."""
+    """The account's own upcoming booking, still at `slot_id`, locked for the change; within
+    `cutoff` of the visit (a move's) it is refused as too late."""
     return await changeable_booking(
         session,
         booking_id=booking_id,
@@ -107,8 +111,18 @@ async def book(
     account: Account,
     now: datetime,
     rules: Rules,
-) -> Outcome:
-    """A new booking for an identified (or remembered) patient; the ticket is owed."""
+) -> BookOutcome:
+    """A new booking for an identified (or remembered) patient; the ticket is owed. A district
+    service is refused, before anything is written, to a patient of another district or not
+    attached to its organization (bot/services/districts.py)."""
+    service = await catalog.get_service(session, service_id)
+    if service is not None and service.by_district:
+        refusal = await district_refusal(
+            session, service_id=service_id, slot_id=slot_id, patient_id=patient_id
+        )
+        if refusal is not None:
+            logger.info("booking refused for the district, telegram user %s", account.user_id)
+            return refusal
 
     async def change() -> int:
         booking = await add_booking(
@@ -155,12 +169,15 @@ async def cancel(
     slot_id: int,
     account: Account,
     now: datetime,
-    rules: Rules,
 ) -> Outcome:
-    """Cancelled, the slot free at once; the calendar's cancellation is owed to the chat."""
+    """Cancelled, the slot free at once; the calendar's cancellation is owed to the chat.
+
+    Possible until the visit starts: the cut-off stops moves only, since a cancel frees the
+    time for someone else and the patient need not call the registry to say they won't come.
+    """
 
     async def change() -> int:
-        booking = await _own(session, booking_id, slot_id, account, now, rules.cutoff)
+        booking = await _own(session, booking_id, slot_id, account, now)
         actor = Actor.patient(account.user_id)
         await apply_cancel(session, booking=booking, actor=actor, reason=None, now=now)
         return booking.id
