@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tomllib
@@ -17,7 +20,9 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
+from bot.services.installation import describe_database
 from bot.standin import StandInServer, StoredMessage, TgUser
+from db.migrate import HEAD_REVISION
 from tests import databases
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +108,10 @@ def test_migrate_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
     first = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
 
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "database is up to date"
+    assert (
+        first.stdout.strip()
+        == f"База данных создана: {describe_database(url)}, схема {HEAD_REVISION}"
+    )
     assert_no_traceback(first.stderr)
     created = tables(db)
     assert {
@@ -127,7 +135,7 @@ def test_migrate_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
     second = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
 
     assert second.returncode == 0, second.stderr
-    assert second.stdout.strip() == "database is up to date"
+    assert second.stdout.strip() == f"Схема уже актуальна ({HEAD_REVISION})"
     assert_no_traceback(second.stderr)
     assert snapshot(db) == after_first
 
@@ -136,7 +144,8 @@ def test_missing_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run_cli("--config", tmp_path / "nope.toml", "migrate", cwd=tmp_path)
 
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [f"config file not found: {tmp_path / 'nope.toml'}"]
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Файл настроек не найден: {tmp_path / 'nope.toml'} ")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -309,7 +318,9 @@ def test_import_of_a_file_with_errors_changes_nothing(imported_copy: str, tmp_pa
     assert_no_traceback(result.stderr)
     # Log lines may precede the report; the report is the header and one line per error.
     lines = result.stderr.splitlines()
-    header = f"{bad}: {len(BAD_IMPORT_LOCATIONS)} error(s), nothing was changed:"
+    header = (
+        f"{bad}: файл не импортирован, ничего не изменено. Ошибок: {len(BAD_IMPORT_LOCATIONS)}."
+    )
     assert header in lines, result.stderr
     issues = lines[lines.index(header) + 1 :]
     assert len(issues) == len(BAD_IMPORT_LOCATIONS), result.stderr
@@ -341,7 +352,7 @@ def test_import_of_a_toml_syntax_error(imported_copy: str, tmp_path: Path) -> No
 
     assert result.returncode == 1
     assert_no_traceback(result.stderr)
-    assert "error(s), nothing was changed" in result.stderr
+    assert "файл не импортирован, ничего не изменено" in result.stderr
     assert "строка 2" in result.stderr
     assert "7788899730665104" not in result.stdout + result.stderr
     assert snapshot(imported_copy) == before
@@ -467,3 +478,279 @@ async def test_the_sandbox_command_serves_the_page_without_a_token(tmp_path: Pat
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+# --- the first hour of an administrator: options anywhere, Russian messages, honest output ------
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) (?P<name>\S+): ")
+
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then closed at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def report_lines(stderr: str) -> list[str]:
+    """stderr without the bot's own INFO log lines (its normal start-up logging)."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if not ((m := LOG_LINE.match(line)) and m["level"] == "INFO" and m["name"][:4] == "bot.")
+    ]
+
+
+def write_config(path: Path, **sections: dict[str, object]) -> Path:
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in values.items())
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+GLOBAL_OPTIONS_AFTER = {
+    "migrate": ("migrate",),
+    "import": ("import", EXAMPLE_IMPORT),
+    "slots": ("slots",),
+}
+
+
+@pytest.mark.parametrize("command", GLOBAL_OPTIONS_AFTER.values(), ids=GLOBAL_OPTIONS_AFTER.keys())
+def test_config_after_the_command_is_used(tmp_path: Path, command: tuple[str | Path, ...]) -> None:
+    url = databases.database_url_sync(tmp_path / "from-config.sqlite3")
+    config = write_config(tmp_path / "talon.toml", database={"url": url})
+
+    result = run_cli(*command, "--config", config, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result.stderr)
+    # The configured database, not the default data/talon.sqlite3.
+    assert "organizations" in tables(url)
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_global_option_after_the_command_keeps_the_one_before_it(tmp_path: Path) -> None:
+    # --debug after the command must not reset --config given before it to its default.
+    url = databases.database_url_sync(tmp_path / "from-config.sqlite3")
+    config = write_config(tmp_path / "talon.toml", database={"url": url})
+
+    result = run_cli("--config", config, "migrate", "--debug", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "organizations" in tables(url)
+    assert not (tmp_path / "data").exists()
+
+
+def test_an_unknown_command_is_refused_in_russian(tmp_path: Path) -> None:
+    result = run_cli("migrat", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "неизвестная команда 'migrat'" in result.stderr
+    assert "invalid choice" not in result.stderr
+
+
+def test_config_mistakes_are_russian_lines_naming_the_file_and_the_keys(tmp_path: Path) -> None:
+    config = tmp_path / "talon.toml"
+    config.write_text(
+        '[booking]\nhorizonn_days = 3\nhorizon_days = "abc"\n[telegram]\npolling_timeout = 500\n',
+        encoding="utf-8",
+    )
+
+    result = run_cli("migrate", "--config", config, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert_no_traceback(result.stderr)
+    assert sorted(result.stderr.splitlines()) == sorted(
+        [
+            f"{config}: [booking] horizonn_days: неизвестный ключ (может быть, horizon_days?)",
+            f'{config}: [booking] horizon_days: ожидается целое число, получено "abc"',
+            f"{config}: [telegram] polling_timeout: значение должно быть не больше 50, "
+            "получено 500",
+        ]
+    )
+    # Nothing was created: the settings are checked before anything else.
+    assert list(tmp_path.iterdir()) == [config]
+
+
+def test_a_config_toml_syntax_error_is_russian_with_line_and_column(tmp_path: Path) -> None:
+    config = tmp_path / "talon.toml"
+    config.write_text(f'[telegram\ntoken = "{TOKEN}"\n', encoding="utf-8")
+
+    result = run_cli("migrate", "--config", config, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"{config}, строка 1, столбец 10: ошибка синтаксиса TOML: "
+        "заголовок раздела не закрыт: не хватает «]»"
+    ]
+
+
+def test_an_import_toml_syntax_error_is_fully_russian(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[patients]]\nlast_name = "Петров\n', encoding="utf-8")
+    db = tmp_path / "talon.sqlite3"
+
+    result = run_cli("import", broken, cwd=tmp_path, TALON_DATABASE__URL=sqlite_url(db))
+
+    assert result.returncode == 1
+    assert_no_traceback(result.stderr)
+    header, issue = result.stderr.splitlines()
+    assert header == f"{broken}: файл не импортирован, ничего не изменено. Ошибок: 1."
+    location, _, message = issue.strip().partition(": ")
+    assert location == "broken.toml, строка 2, столбец 20"
+    assert message.startswith("ошибка синтаксиса TOML: ")
+    # tomllib's own English («Illegal character '\n'») is translated.
+    assert not re.search(r"[A-Za-z]", message.removeprefix("ошибка синтаксиса TOML: ")), message
+    assert not db.exists()
+
+
+def test_migrate_says_which_revisions_it_upgraded_between(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from db.engine import create_engine
+    from db.migrate import alembic_config, upgrade
+
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(HEAD_REVISION)
+    assert isinstance(previous.down_revision, str)
+    url = databases.database_url_sync(tmp_path / "old.sqlite3")
+
+    async def at_previous_revision() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine, previous.down_revision)
+        finally:
+            await engine.dispose()
+
+    databases.run_sync(at_previous_revision())
+
+    result = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Схема обновлена: {previous.down_revision} → {HEAD_REVISION}"
+
+
+def test_slots_prints_how_many_new_slots(imported_copy: str, tmp_path: Path) -> None:
+    result = run_cli("slots", cwd=tmp_path, TALON_DATABASE__URL=imported_copy)
+
+    assert result.returncode == 0, result.stderr
+    # The import has just generated them all: nothing is new, for its one doctor.
+    assert re.fullmatch(r"Новых слотов: 0 \(врачей: 1, .*\)", result.stdout.strip()), result.stdout
+    assert_no_traceback(result.stderr)
+
+
+def test_import_output_has_no_library_log_lines(imported: Imported) -> None:
+    output = imported.result.stdout + imported.result.stderr
+
+    assert imported.result.returncode == 0, imported.result.stderr
+    # Alembic logs some sixteen INFO lines while it creates the schema.
+    assert "alembic" not in output
+    assert " INFO " not in output, output
+
+
+def test_unreachable_telegram_is_one_line_without_traceback(tmp_path: Path) -> None:
+    port = closed_port()
+    config = write_config(
+        tmp_path / "talon.toml",
+        telegram={"token": TOKEN, "api_base": f"http://127.0.0.1:{port}"},
+        database={"url": databases.database_url_sync(tmp_path / "bot.sqlite3")},
+    )
+
+    result = run_cli("--config", config, cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert_no_traceback(result.stderr)
+    [line] = report_lines(result.stderr)
+    assert line.startswith(f"Нет связи с Telegram (http://127.0.0.1:{port}): "), line
+    assert "telegram.api_base" in line
+    assert SECRET_PART not in result.stdout + result.stderr
+
+
+def test_with_debug_a_failure_to_start_shows_its_traceback(tmp_path: Path) -> None:
+    port = closed_port()
+    config = write_config(
+        tmp_path / "talon.toml",
+        telegram={"token": TOKEN, "api_base": f"http://127.0.0.1:{port}"},
+        database={"url": databases.database_url_sync(tmp_path / "bot.sqlite3")},
+    )
+
+    result = run_cli("run", "--config", config, "--debug", cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+    assert "TelegramNetworkError" in result.stderr
+    # The line saying what to do still comes last.
+    assert result.stderr.splitlines()[-1].startswith("Нет связи с Telegram")
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    port = closed_port()
+    url = f"postgresql+asyncpg://talon:db-SECRET-password@127.0.0.1:{port}/talon"
+
+    result = run_cli("migrate", cwd=tmp_path, TALON_DATABASE__URL=url)
+
+    assert result.returncode != 0
+    assert_no_traceback(result.stderr)
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        f"Нет доступа к базе данных postgresql+asyncpg://talon:***@127.0.0.1:{port}"
+    )
+    assert "database.url" in line
+    assert "db-SECRET-password" not in result.stdout + result.stderr
+
+
+async def test_a_token_telegram_refuses_is_one_line(tmp_path: Path) -> None:
+    server = StandInServer(token=TOKEN)
+    await server.start()
+    try:
+        config = write_config(
+            tmp_path / "talon.toml",
+            telegram={"token": "424242424:another-token-value", "api_base": server.base_url},
+            database={"url": await databases.database_url(tmp_path / "bot.sqlite3")},
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config),
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=PROCESS_TIMEOUT)
+    finally:
+        await server.stop()
+
+    text = stderr.decode()
+    assert process.returncode != 0
+    assert_no_traceback(text)
+    [line] = report_lines(text)
+    assert line.startswith("Telegram не принял токен бота (401 Unauthorized)"), line
+
+
+def test_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = run_cli("sandbox", "--port", str(port), cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert_no_traceback(result.stderr)
+    [line] = report_lines(result.stderr)
+    assert line.startswith(f"Порт {port} на 127.0.0.1 уже занят другой программой"), line
+    assert "--port" in line
+
+
+def test_import_shows_its_progress_without_a_terminal(imported: Imported) -> None:
+    # A pipe is no terminal: progress comes as log lines (bot/progress.py), the last one with
+    # the total, beside the printed result; no bar's control characters.
+    assert imported.result.returncode == 0, imported.result.stderr
+    assert "импорт: слоты: 1 из 1 врачей" in imported.result.stderr
+    assert "\r" not in imported.result.stderr

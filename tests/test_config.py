@@ -325,3 +325,144 @@ def test_the_identity_state_key_must_be_32_bytes_of_base64(
     # Two processes with the same configured key open each other's sealed values.
     other = load_settings().privacy.sealer()
     assert other.open(sealer.seal("7788", context="c"), context="c") == "7788"
+
+
+# --- mistakes in the operator's words (bot/config_errors.py) -------------------------------------
+
+
+def russian_lines(config: Path | None = None) -> list[str]:
+    from bot.config_errors import describe_settings_error
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - any failure to load is described
+        load_settings(config)
+    lines = describe_settings_error(caught.value, path=config)
+    assert lines is not None, caught.value
+    return lines
+
+
+def test_a_wrong_type_names_the_file_the_section_and_the_key(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.toml", '[booking]\nhorizon_days = "abc"\n')
+
+    assert russian_lines(config) == [
+        f'{config}: [booking] horizon_days: ожидается целое число, получено "abc"'
+    ]
+
+
+def test_an_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.toml", "[booking]\nhorizonn_days = 7\n")
+
+    assert russian_lines(config) == [
+        f"{config}: [booking] horizonn_days: неизвестный ключ (может быть, horizon_days?)"
+    ]
+
+
+def test_an_unknown_section_and_a_key_outside_its_section(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.toml", f'token = "{TOKEN}"\n[telegramm]\nx = 1\n')
+
+    lines = russian_lines(config)
+
+    assert sorted(lines) == sorted(
+        [
+            f"{config}: [telegramm]: неизвестный раздел (может быть, [telegram]?)",
+            f"{config}: token: ключ стоит вне раздела; его место в разделе [telegram] "
+            "(ниже строки с заголовком раздела)",
+        ]
+    )
+    assert SECRET_PART not in "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[telegram]\npolling_timeout = 0\n",
+            "[telegram] polling_timeout: значение должно быть не меньше 1, получено 0",
+        ),
+        (
+            "[booking]\nhorizon_days = 61\n",
+            "[booking] horizon_days: значение должно быть не больше 60, получено 61",
+        ),
+        (
+            "[reminders]\nper_second = 0\n",
+            "[reminders] per_second: значение должно быть больше 0, получено 0",
+        ),
+        (
+            '[demo]\nload_when_empty = "yes please"\n',
+            '[demo] load_when_empty: ожидается true или false, получено "yes please"',
+        ),
+        ("[sandbox]\nhost = 1\n", "[sandbox] host: ожидается текст в кавычках, получено 1"),
+        ('[staff]\nadmins = [1, "x"]\n', '[staff] admins[2]: ожидается целое число, получено "x"'),
+        (
+            '[reminders]\noffsets = "24h"\n',
+            '[reminders] offsets: ожидается список в квадратных скобках [ ], получено "24h"',
+        ),
+        (
+            '[logging]\nlevel = "loud"\n',
+            "[logging] level: неизвестный уровень журнала 'loud': "
+            "DEBUG, INFO, WARNING, ERROR или CRITICAL",
+        ),
+        ('[webhook]\npath = "updates"\n', "[webhook] path: должно начинаться с /"),
+    ],
+    ids=["ge", "le", "gt", "bool", "string", "list-item", "list", "validator", "validator-2"],
+)
+def test_each_kind_of_mistake_is_in_russian(tmp_path: Path, text: str, expected: str) -> None:
+    config = write(tmp_path / "config.toml", text)
+
+    assert russian_lines(config) == [f"{config}: {expected}"]
+
+
+def test_secrets_are_never_quoted_back(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "config.toml",
+        '[webhook]\nsecret = "short-SECRET"\n[database]\nurl = 5\n[telegram]\ntoken = 7\n',
+    )
+
+    lines = russian_lines(config)
+
+    assert len(lines) == 3
+    text = "\n".join(lines)
+    assert "short-SECRET" not in text
+    assert "получено" not in text
+    assert f"{config}: [webhook] secret: нужно от 16 до 256 символов" in text
+
+
+def test_a_value_from_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = write(tmp_path / "config.toml", "[booking]\nhorizon_days = 7\n")
+    monkeypatch.setenv("TALON_BOOKING__HORIZON_DAYS", "0")
+
+    assert russian_lines(config) == [
+        "TALON_BOOKING__HORIZON_DAYS: [booking] horizon_days: значение должно быть не меньше 1, "
+        'получено "0"'
+    ]
+
+
+def test_an_unexpected_kind_still_names_the_file_and_the_key() -> None:
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    from bot.config_errors import describe_validation_error
+
+    error = ValidationError.from_exception_data(
+        "Settings",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("something_new", "Something new went wrong"),
+                loc=("booking", "horizon_days"),
+                input=1,
+            )
+        ],
+    )
+
+    assert describe_validation_error(error, path=Path("config.toml"), environ={}) == [
+        "config.toml: [booking] horizon_days: недопустимое значение (ошибка something_new)"
+    ]
+
+
+def test_a_toml_syntax_error_in_the_settings_is_russian(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.toml", "[booking]\nhorizon_days = seven\n")
+
+    [line] = russian_lines(config)
+
+    assert line.startswith(f"{config}, строка 2, столбец 16: ошибка синтаксиса TOML: ")
+    assert "Invalid value" not in line

@@ -16,7 +16,9 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from bot.i18n import t
+from bot.services.installation import installation_uid
 from bot.services.visits import VisitRecord
+from bot.unit import current_unit
 
 TICKET_MODULE = "bot.services.ticket"
 
@@ -55,12 +57,27 @@ async def send_ticket(
 
 
 async def send_calendar(
-    bot: Bot, chat_id: int, visit: VisitRecord, *, now: datetime, cancelled: bool = False
+    bot: Bot,
+    chat_id: int,
+    visit: VisitRecord,
+    *,
+    now: datetime,
+    cancelled: bool = False,
+    installation: str | None = None,
 ) -> Message:
+    """The calendar file of the visit (or of its cancellation). Its UID names the database's
+    installation: `installation` if given, else read in the session of the update being
+    handled (bot/unit.py)."""
     # Lazy: icalendar loads with the first calendar file, not at start (see the docstring).
     from bot.services.calendar import booking_cancellation, booking_event
 
-    ics = (booking_cancellation if cancelled else booking_event)(visit, now=now)
+    if installation is None:
+        unit = current_unit()
+        if unit is None:
+            raise RuntimeError("send_calendar outside an update needs the installation id")
+        installation = await installation_uid(unit.session)
+    render = booking_cancellation if cancelled else booking_event
+    ics = render(visit, now=now, installation=installation)
     suffix = "-cancel" if cancelled else ""
     return await bot.send_document(
         chat_id,

@@ -23,6 +23,7 @@ from bot.i18n import t
 from bot.keyboards import booking as kb
 from bot.keyboards.alternatives import alternatives as alternatives_kb
 from bot.services.accounts import is_remembered
+from bot.services.installation import installation_uid
 from bot.services.outbox import (
     BookedOwed,
     CalendarOwed,
@@ -60,7 +61,11 @@ async def sender(
             markup = kb.start_only() if direct else None
             return lambda: send_ticket(bot, chat, visit, issued_at=now, markup=markup)
         case CalendarOwed(chat_id=chat, cancelled=cancelled):
-            return lambda: send_calendar(bot, chat, visit, now=now, cancelled=cancelled)
+            # Read here, in the caller's session: the file's UID names the installation.
+            installation = await installation_uid(session)
+            return lambda: send_calendar(
+                bot, chat, visit, now=now, cancelled=cancelled, installation=installation
+            )
         case NoticeOwed():
             text, markup = await _notice(session, item, visit=visit, now=now)
             return lambda: bot.send_message(item.chat_id, text, reply_markup=markup)

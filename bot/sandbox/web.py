@@ -10,23 +10,33 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.helpers import content_disposition_header
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import commands
 from bot.config import Settings
 from bot.i18n import DEFAULT_LOCALE
 from bot.sandbox.render import render_html
 from bot.services.clock import ManualClock
-from bot.services.installation import Purpose
+from bot.services.installation import (
+    ForeignDatabaseError,
+    Purpose,
+    check_sandbox_database,
+    describe_database,
+)
 from bot.standin.harness import BotHarness, random_token
 from bot.standin.server import StoredMessage, TgUser
 from bot.startup import refresh_slots
@@ -101,6 +111,80 @@ def message_json(message: StoredMessage, file_url: str) -> dict[str, Any]:
         "edited": message.edit_count > 0,
         "date": message.date,
     }
+
+
+# What SQLite keeps next to a database file: its write-ahead log, the log's index, and the
+# rollback journal (when not in WAL mode).
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+RESET_EXIT_CODE = 2
+
+
+def reset_sandbox(settings: Settings) -> None:
+    """`python -m bot sandbox --reset`: remove the sandbox's own database file (with its -wal,
+    -shm and -journal), so its next start has the demo data and nothing else.
+
+    Only a database the sandbox may run on is removed: the check that keeps the sandbox off any
+    database it did not create (check_sandbox_database) decides. Anything else (the real bot's
+    database, another program's, a file that is not an SQLite database, a database on a server)
+    stays untouched: one line on stderr, then SystemExit with code 2.
+    """
+    url = settings.sandbox.database_url
+    database = describe_database(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        _refuse_reset(
+            f"Сброс песочницы отменён: её база {database} — не файл SQLite, а --reset удаляет "
+            "только файл; ничего не изменено. Очистите эту базу сами или укажите в "
+            "sandbox.database_url новый файл."
+        )
+    if parsed.database in (None, "", ":memory:"):
+        print("Сбрасывать нечего: база песочницы хранится только в памяти.", file=sys.stderr)
+        return
+    path = Path(parsed.database)
+    companions = [path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS]
+    if not path.exists():
+        # Leftovers of a removed file would be read into the next one: they go too.
+        for companion in companions:
+            companion.unlink(missing_ok=True)
+        print(f"Сбрасывать нечего: базы песочницы {database} ещё нет.", file=sys.stderr)
+        return
+    try:
+        _check_apart(url)
+    except ForeignDatabaseError:
+        _refuse_reset(
+            f"Сброс песочницы отменён: база {database} создана не песочницей (это база бота или "
+            "другой программы), а --reset удаляет только базу, которую песочница создала сама; "
+            "ничего не удалено. Укажите в sandbox.database_url (TALON_SANDBOX__DATABASE_URL) "
+            "файл песочницы."
+        )
+    except (SQLAlchemyError, OSError):
+        _refuse_reset(
+            f"Сброс песочницы отменён: {database} не читается как база SQLite, поэтому --reset "
+            "её не удаляет; ничего не изменено. Проверьте sandbox.database_url."
+        )
+    try:
+        path.unlink()
+        for companion in companions:
+            companion.unlink(missing_ok=True)
+    except OSError as error:
+        _refuse_reset(f"Не удалось удалить базу песочницы {database}: {error.strerror}.")
+    print(
+        f"База песочницы {database} удалена: записи, согласия и запомненные пациенты стёрты, "
+        "при запуске песочница снова загрузит демо-данные.",
+        file=sys.stderr,
+    )
+
+
+def _check_apart(url: str) -> None:
+    """check_sandbox_database on a loop of its own: callable from plain code and from inside
+    a running event loop alike."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(check_sandbox_database(url=url))).result()
+
+
+def _refuse_reset(line: str) -> NoReturn:
+    print(line, file=sys.stderr)
+    raise SystemExit(RESET_EXIT_CODE)
 
 
 class Sandbox:

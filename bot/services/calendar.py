@@ -50,12 +50,19 @@ def _zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown IANA time zone: {name!r}") from exc
 
 
-def calendar_uid(booking_id: int) -> str:
-    """Stable per booking: a calendar updates (or cancels) the event it already has."""
-    return f"booking-{booking_id}@talon"
+def calendar_uid(booking_id: int, installation: str) -> str:
+    """Stable per booking: a calendar updates (or cancels) the event it already has.
+
+    `installation` is the database's installation id (bot/services/installation.py
+    `installation_uid`): booking 1 of one registry and booking 1 of another are different
+    events in a patient's calendar.
+    """
+    if not installation:
+        raise ValueError("the installation id must not be empty")
+    return f"booking-{booking_id}-{installation}@talon"
 
 
-def _visit(visit: VisitRecord, *, now: datetime) -> _Visit:
+def _visit(visit: VisitRecord, *, now: datetime, installation: str) -> _Visit:
     # A naive datetime would be read in the server's zone and move the visit by hours.
     for name, value in (("starts_at", visit.starts_at), ("ends_at", visit.ends_at), ("now", now)):
         if value.tzinfo is None or value.utcoffset() is None:
@@ -66,7 +73,7 @@ def _visit(visit: VisitRecord, *, now: datetime) -> _Visit:
         raise ValueError("sequence must not be negative")
     zone = _zone(visit.timezone)
     return _Visit(
-        uid=calendar_uid(visit.booking_id),
+        uid=calendar_uid(visit.booking_id, installation),
         ticket_number=visit.ticket_number,
         starts_at=visit.starts_at.astimezone(zone),
         ends_at=visit.ends_at.astimezone(zone),
@@ -141,13 +148,14 @@ def _doctor(visit: _Visit) -> str:
     return t("calendar-doctor", position=visit.doctor_position, doctor=visit.doctor_full_name)
 
 
-def booking_event(record: VisitRecord, *, now: datetime) -> bytes:
+def booking_event(record: VisitRecord, *, now: datetime, installation: str) -> bytes:
     """The visit as an .ics file (METHOD:PUBLISH) with a reminder two hours before.
 
-    The UID is stable per booking and the SEQUENCE is the booking's revision, so that a
-    calendar updates the event it already has after a move.
+    The UID is stable per booking (and names the installation, `calendar_uid`) and the
+    SEQUENCE is the booking's revision, so that a calendar updates the event it already has
+    after a move.
     """
-    visit = _visit(record, now=now)
+    visit = _visit(record, now=now, installation=installation)
     summary = _summary(visit)
     description = "\n".join(
         (
@@ -167,10 +175,10 @@ def booking_event(record: VisitRecord, *, now: datetime) -> bytes:
     return _calendar("PUBLISH", visit, event)
 
 
-def booking_cancellation(record: VisitRecord, *, now: datetime) -> bytes:
+def booking_cancellation(record: VisitRecord, *, now: datetime, installation: str) -> bytes:
     """The cancellation of the event `booking_event` made (METHOD:CANCEL, STATUS:CANCELLED),
     with the same UID and the revision the cancellation raised as SEQUENCE."""
-    visit = _visit(record, now=now)
+    visit = _visit(record, now=now, installation=installation)
     description = "\n".join(
         (
             t("calendar-cancelled", ticket=visit.ticket_number),

@@ -1,9 +1,14 @@
-"""What created a database: the real bot or the sandbox.
+"""What created a database (the real bot or the sandbox), and its stable installation id.
 
 The sandbox hands an unauthenticated registry admin and a clock that drops reminders to
 whoever opens its page, so it must never run on the real registry. Each database records,
 in its one `installation` row, which of the two created it; the sandbox looks at that row
 before it migrates or writes anything, and refuses any database it did not create itself.
+
+The row's `installation_id` (a random UUID written with the row, never changed) tells this
+installation's files from another's: calendar files carry it in their UIDs
+(bot/services/calendar.py), so booking 1 of one registry is not booking 1 of another in a
+patient's calendar. `installation_uid` reads it once per database and process.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -111,10 +117,10 @@ async def record_installation(
             logger.warning(
                 "this database was created by the %s, not the %s", existing.purpose, purpose
             )
+        _remember(session, existing.installation_id)
         return existing
-    row = Installation(
-        id=INSTALLATION_ROW_ID, purpose=purpose, installation_id=str(uuid.uuid4()), created_at=now
-    )
+    uid = str(uuid.uuid4())
+    row = Installation(id=INSTALLATION_ROW_ID, purpose=purpose, installation_id=uid, created_at=now)
     session.add(row)
     try:
         await session.commit()
@@ -124,8 +130,48 @@ async def record_installation(
         existing = await _installation(session)
         if existing is None:
             raise
+        _remember(session, existing.installation_id)
         return existing
+    _remember(session, uid)
     return row
+
+
+class NoInstallationError(RuntimeError):
+    """The database has no installation row: it was not opened as the bot opens it."""
+
+
+# The row never changes once written: read once per database (engine) and process.
+_uids: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
+
+
+def _engine(session: AsyncSession) -> Engine:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    return engine
+
+
+def _remember(session: AsyncSession, uid: str) -> None:
+    _uids[_engine(session)] = uid
+
+
+async def installation_uid(session: AsyncSession) -> str:
+    """This database's installation id, the same for as long as the database exists.
+
+    Raises NoInstallationError on a database without its row (the bot writes it when it opens
+    the database, bot/startup.py `open_database`), rather than make up an id that would
+    change from one file of a booking to the next.
+    """
+    engine = _engine(session)
+    known = _uids.get(engine)
+    if known is None:
+        row = await _installation(session)
+        if row is None:
+            raise NoInstallationError(
+                f"{describe_database(engine.url.render_as_string(hide_password=True))} has no "
+                "installation record: open it with bot.startup.open_database"
+            )
+        known = _uids[engine] = row.installation_id
+    return known
 
 
 async def _installation(session: AsyncSession) -> Installation | None:

@@ -123,7 +123,11 @@ async def test_my_bookings_ticket_again_and_calendar_file(harness: BotHarness) -
     calendar = ics_of(user)
     [event] = calendar.walk("VEVENT")
     booking = (await active(harness))[0]
-    assert str(event["UID"]) == f"booking-{booking.id}@talon"
+    from bot.services.installation import installation_uid  # the UID names the installation
+
+    async with harness.database.sessions() as session:
+        installation = await installation_uid(session)
+    assert str(event["UID"]) == f"booking-{booking.id}-{installation}@talon"
     assert event.decoded("DTSTART") == datetime(2026, 12, 2, 8, 30, tzinfo=MSK)
     assert event["DTSTART"].params["TZID"] == "Europe/Moscow"
     assert "Тестовая" in str(event["LOCATION"])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +12,24 @@ from bot.services.clock import ManualClock
 from bot.standin.harness import harness_settings
 from tests import databases
 from tests.e2e.conftest import CLINIC, START
+
+# Each phase's report (setup, call, teardown), kept on the test item: a fixture's teardown
+# reads it to learn whether the test failed (the browser test then saves the page).
+PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
+    return report
+
+
+def failed_so_far(item: pytest.Item) -> bool:
+    """Whether the test's setup or body failed (asked from a fixture's teardown)."""
+    return any(report.failed for report in item.stash.get(PHASE_REPORTS, {}).values())
 
 
 @pytest.fixture

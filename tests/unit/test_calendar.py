@@ -1,17 +1,33 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 from icalendar import Calendar, Component
 
 from bot.i18n import use_locale
-from bot.services.calendar import PRODID, booking_cancellation, booking_event, calendar_uid
+from bot.services import calendar as ics
+from bot.services.calendar import PRODID, calendar_uid
+from bot.services.installation import (
+    NoInstallationError,
+    Purpose,
+    installation_uid,
+    record_installation,
+)
+from db.engine import open_database
 from db.models import BookingStatus
+from tests import databases
 from tests.factories import visit_record
+
+# The database's installation id, as bot/services/installation.py writes it.
+INSTALLATION = "0b6f3c5e-8d2a-4f71-9c4e-5a1d2e3f4b6c"
+booking_event = functools.partial(ics.booking_event, installation=INSTALLATION)
+booking_cancellation = functools.partial(ics.booking_cancellation, installation=INSTALLATION)
 
 BOOKING = visit_record(
     booking_id=42,
@@ -76,7 +92,7 @@ def test_calendar_header(published: bytes) -> None:
 def test_one_confirmed_event_with_the_booking_uid(published: bytes) -> None:
     calendar = _parse(published)
     event = _event(calendar)
-    assert str(event["UID"]) == "booking-42@talon"
+    assert str(event["UID"]) == f"booking-42-{INSTALLATION}@talon"
     assert str(event["STATUS"]) == "CONFIRMED"
     assert event.decoded("SEQUENCE") == 0
     assert len(calendar.walk("VEVENT")) == 1
@@ -252,7 +268,11 @@ def test_cancellation(published: bytes, cancelled: bytes) -> None:
     assert str(calendar["METHOD"]) == "CANCEL"
     assert str(calendar["PRODID"]) == PRODID
     event = _event(calendar)
-    assert str(event["UID"]) == str(_event(_parse(published))["UID"]) == "booking-42@talon"
+    assert (
+        str(event["UID"])
+        == str(_event(_parse(published))["UID"])
+        == f"booking-42-{INSTALLATION}@talon"
+    )
     assert str(event["STATUS"]) == "CANCELLED"
     assert event.decoded("SEQUENCE") == 1
     assert event.decoded("DTSTART") == BOOKING.starts_at
@@ -291,8 +311,9 @@ def test_naive_now_and_negative_revision_are_rejected() -> None:
 
 
 def test_calendar_uid_is_stable_per_booking_and_differs_between_bookings() -> None:
-    assert calendar_uid(42) == calendar_uid(42) == "booking-42@talon"
-    assert calendar_uid(43) != calendar_uid(42)
+    assert calendar_uid(42, INSTALLATION) == f"booking-42-{INSTALLATION}@talon"
+    assert calendar_uid(42, INSTALLATION) == calendar_uid(42, INSTALLATION)
+    assert calendar_uid(43, INSTALLATION) != calendar_uid(42, INSTALLATION)
     # The UID follows the booking, not what changes in it: a move keeps it, another booking
     # (even at the same time with the same ticket number) gets its own.
     day = timedelta(days=1)
@@ -309,8 +330,56 @@ def test_calendar_uid_is_stable_per_booking_and_differs_between_bookings() -> No
             ("other", booking_event(other, now=NOW)),
         )
     }
-    assert uids["published"] == uids["moved"] == uids["cancelled"] == calendar_uid(42)
-    assert uids["other"] == calendar_uid(43) != uids["published"]
+    assert uids["published"] == uids["moved"] == uids["cancelled"] == calendar_uid(42, INSTALLATION)
+    assert uids["other"] == calendar_uid(43, INSTALLATION) != uids["published"]
+
+
+def _uid(data: bytes) -> str:
+    return str(_event(_parse(data))["UID"])
+
+
+def test_the_uid_names_the_installation_in_the_event_and_its_cancellation() -> None:
+    published = _uid(ics.booking_event(BOOKING, now=NOW, installation=INSTALLATION))
+    cancelled = _uid(ics.booking_cancellation(CANCELLED, now=NOW, installation=INSTALLATION))
+    assert published == cancelled == f"booking-42-{INSTALLATION}@talon"
+    # Booking 42 of another installation is another event.
+    elsewhere = _uid(ics.booking_event(BOOKING, now=NOW, installation="another"))
+    assert elsewhere == "booking-42-another@talon" != published
+    with pytest.raises(ValueError, match="installation"):
+        calendar_uid(42, "")
+
+
+async def _installation_of(path: Path, *, recorded: bool = True) -> str:
+    async with open_database(await databases.database_url(path)) as db:
+        async with db.sessions() as session:
+            if recorded:
+                await record_installation(session, purpose=Purpose.BOT, now=NOW)
+        # Read anew, as a later update would: the same id every time.
+        async with db.sessions() as session:
+            first = await installation_uid(session)
+        async with db.sessions() as session:
+            assert await installation_uid(session) == first
+        return first
+
+
+async def test_two_databases_give_booking_1_different_uids(tmp_path: Path) -> None:
+    first = await _installation_of(tmp_path / "first.sqlite3")
+    second = await _installation_of(tmp_path / "second.sqlite3")
+    assert first != second
+    booking_1 = visit_record(booking_id=1)
+    uids = {
+        _uid(ics.booking_event(booking_1, now=NOW, installation=installation))
+        for installation in (first, second)
+    }
+    assert uids == {f"booking-1-{first}@talon", f"booking-1-{second}@talon"}
+    # The same database opened again (a restart) keeps its id, so its bookings keep their UIDs.
+    assert await _installation_of(tmp_path / "first.sqlite3") == first
+    assert await _installation_of(tmp_path / "first.sqlite3", recorded=False) == first
+
+
+async def test_a_database_without_its_installation_row_gives_no_uid(tmp_path: Path) -> None:
+    with pytest.raises(NoInstallationError, match="installation record"):
+        await _installation_of(tmp_path / "bare.sqlite3", recorded=False)
 
 
 # ---- Language -------------------------------------------------------------------------------

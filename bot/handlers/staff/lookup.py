@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
@@ -11,6 +11,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.handlers.staff import render
 from bot.i18n import t
 from bot.keyboards import staff as kb
@@ -45,6 +46,7 @@ async def cmd_day(
     session: AsyncSession,
     access: StaffAccess,
     clock: Clock,
+    settings: Settings,
 ) -> None:
     words = (command.args or "").split()
     if not words:
@@ -61,7 +63,25 @@ async def cmd_day(
         await message.answer(day)
         return
     rows = await search.doctor_day(session, doctor=doctor, day=day)
+    if not rows and len(words) == 1:
+        # No date asked and no appointments today: the day the registry will want instead.
+        horizon = settings.booking.horizon_days
+        await message.answer(await _next_working_day(session, doctor, today=day, horizon=horizon))
+        return
     await message.answer(render.doctor_day(doctor, day, rows))
+
+
+async def _next_working_day(
+    session: AsyncSession, doctor: Doctor, *, today: date, horizon: int
+) -> str:
+    """The doctor's nearest working day after today within the booking horizon (the days slots
+    are made for), with its schedule; or that there is none."""
+    last = today + timedelta(days=horizon)
+    day = await search.next_working_day(session, doctor=doctor, after=today, last=last)
+    if day is None:
+        return render.no_working_day(doctor, today, last)
+    rows = await search.doctor_day(session, doctor=doctor, day=day)
+    return render.next_working_day(doctor, day, rows)
 
 
 async def _one_doctor(session: AsyncSession, *, query: str, access: StaffAccess) -> Doctor | str:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery.outbox import SendReport
 from bot.i18n import Count, MissingText, t
-from bot.services.dates import local_when, long_day
+from bot.services.dates import local_when, long_day, short_weekday
 from bot.services.ordering import natural_key
 from bot.services.slots import local_day_bounds
 from bot.services.staff.args import BadDate, DateProblem, DateWindow
@@ -125,6 +125,23 @@ def doctor_day(doctor: Doctor, day: date, rows: Sequence[DaySlot]) -> str:
         position=esc(doctor.position),
         day=long_day(day),
         lines=fit_lines([_day_line(row, tz) for row in rows]),
+    )
+
+
+def next_working_day(doctor: Doctor, day: date, rows: Sequence[DaySlot]) -> str:
+    """/day <doctor> with no date, on a day without appointments: the nearest working day,
+    named, then its schedule as /day <doctor> <date> shows it."""
+    heading = t("staff-day-next", day=f"{short_weekday(day)} {day:%d.%m.%Y}")
+    return f"{heading}\n\n{doctor_day(doctor, day, rows)}"
+
+
+def no_working_day(doctor: Doctor, today: date, last: date) -> str:
+    """/day <doctor> with no date: no appointments today, nor on any day up to `last`."""
+    return t(
+        "staff-day-none-ahead",
+        doctor=esc(doctor.full_name),
+        day=long_day(today),
+        last=f"{last:%d.%m.%Y}",
     )
 
 

@@ -118,14 +118,32 @@ function renderUsers() {
     'data-testid': `user-${u.id}`,
     'data-user-id': u.id,
     'aria-current': u.id === state.userId ? 'true' : null,
-    onclick: () => selectUser(u.id),
+    // The whole name, for the narrow sidebar that shows only the initials.
+    title: u.name,
+    onclick: () => { setUsersOpen(false); selectUser(u.id); },
   },
   h('span', { class: `avatar avatar-${u.role === 'admin' ? 'admin' : 'patient'}` }, initials(u.name)),
   h('span', { class: 'user-text' },
     h('span', { class: 'user-name' }, u.name),
     h('span', { class: 'user-role' }, ROLES[u.role] || u.role)),
   state.activity.has(u.id) ? h('span', { class: 'dot', title: 'Новые сообщения' }) : null)));
+  renderUsersToggle();
   updateStatus();
+}
+
+// The bar that stands for the list on narrow screens: who writes now, and news elsewhere.
+function renderUsersToggle() {
+  const me = state.users.find((u) => u.id === state.userId);
+  const avatar = $('#users-toggle-avatar');
+  avatar.className = `avatar avatar-${me && me.role === 'admin' ? 'admin' : 'patient'}`;
+  avatar.textContent = me ? initials(me.name) : '';
+  $('#users-current').textContent = me ? me.name : '—';
+  $('#users-toggle-dot').hidden = state.activity.size === 0;
+}
+
+function setUsersOpen(open) {
+  $('#sidebar').classList.toggle('open', open);
+  $('#users-toggle').setAttribute('aria-expanded', String(open));
 }
 
 function updateStatus() {
@@ -431,6 +449,16 @@ function init() {
   });
   document.addEventListener('click', (e) => {
     if (!e.target.closest('#commands-menu, #commands-button, #input')) closeCommands();
+    if (!e.target.closest('#sidebar')) setUsersOpen(false);
+  });
+  $('#users-toggle').addEventListener('click', () => {
+    setUsersOpen(!$('#sidebar').classList.contains('open'));
+  });
+  $('#sidebar').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && $('#sidebar').classList.contains('open')) {
+      setUsersOpen(false);
+      $('#users-toggle').focus();
+    }
   });
 
   $('#advance-hour').addEventListener('click', (e) => advance(60, e.currentTarget));

@@ -30,11 +30,16 @@ class ImportErrors(Exception):
         self.issues: list[ImportIssue] = list(issues)
         super().__init__(self._text())
 
-    def _text(self) -> str:
-        count = len(self.issues)
-        lines = [f"Файл не импортирован, ничего не изменено. Ошибок: {count}."]
+    def report(self, source: str | None = None) -> str:
+        """The refusal as the person who edits the file reads it: a header naming `source`
+        (the file, when known), then one indented line per mistake."""
+        refused = f"не импортирован, ничего не изменено. Ошибок: {len(self.issues)}."
+        lines = [f"{source}: файл {refused}" if source else f"Файл {refused}"]
         lines.extend(f"  {issue}" for issue in self.issues)
         return "\n".join(lines)
+
+    def _text(self) -> str:
+        return self.report()
 
     def __str__(self) -> str:
         return self._text()

@@ -163,6 +163,29 @@ async def doctor_day(session: AsyncSession, *, doctor: Doctor, day: date) -> lis
     return [DaySlot(slot=s, booking=bookings.get(s.id)) for s in slots]
 
 
+async def next_working_day(
+    session: AsyncSession, *, doctor: Doctor, after: date, last: date
+) -> date | None:
+    """The first local day after `after`, up to `last` included, with an open slot of the
+    doctor (booked or free: a fully booked day is a working day, a wholly closed one is not);
+    None if there is none. One look-up on the (doctor, start) index."""
+    tz = ZoneInfo(doctor.organization.timezone)
+    _, since = local_day_bounds(after, tz)
+    _, until = local_day_bounds(last, tz)
+    first = await session.scalar(
+        select(Slot.starts_at)
+        .where(
+            Slot.doctor_id == doctor.id,
+            Slot.starts_at >= since,
+            Slot.starts_at < until,
+            Slot.is_open.is_(True),
+        )
+        .order_by(Slot.starts_at)
+        .limit(1)
+    )
+    return None if first is None else first.astimezone(tz).date()
+
+
 async def booking_for(
     session: AsyncSession, *, booking_id: int, access: StaffAccess
 ) -> Booking | None:
