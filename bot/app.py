@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.delivery.limiter import Limiter, RateLimiter
+from bot.delivery.offers import pass_on_held
 from bot.delivery.outbox import Outbox
 from bot.delivery.reminders import ReminderDispatcher
 from bot.fsm_storage import SqlAlchemyStorage
@@ -37,6 +38,7 @@ from bot.handlers import (
     reminders,
     staff,
     start,
+    waitlist,
 )
 from bot.i18n import DEFAULT_LOCALE, LOCALES, translate
 from bot.isolation import KeyedLocks
@@ -56,6 +58,8 @@ COMMAND_NAMES = ("start", "my", "forget", "language", "help")
 # Sent outbox rows and handled-update records are kept this long: Telegram redelivers an
 # update for a day at most, and a week of sent messages helps to answer "was I told?".
 OUTBOX_KEPT = timedelta(days=7)
+# How often held waitlist times are checked: a hold that ran out passes on within this.
+WAITLIST_CHECK_SECONDS = 15
 
 
 def commands(locale: str) -> list[BotCommand]:
@@ -161,6 +165,7 @@ def create_dispatcher(db: Database, *, settings: Settings, clock: Clock) -> Disp
         my_bookings.create_router(),
         patients.create_router(),
         offers.create_router(),
+        waitlist.create_router(),
         identify.create_router(),
         booking.create_router(),
         consent.create_router(),
@@ -219,6 +224,7 @@ def create_scheduler(
     settings: Settings,
     clock: Clock,
     reminders: ReminderDispatcher,
+    bot: Bot,
 ) -> AsyncIOScheduler:
     """Jobs live in the in-memory job store: they are rebuilt at every start, never pickled."""
     scheduler = AsyncIOScheduler()
@@ -240,6 +246,23 @@ def create_scheduler(
         id="refresh_slots",
         coalesce=True,
         misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        pass_on_held,
+        "interval",
+        seconds=WAITLIST_CHECK_SECONDS,
+        kwargs={
+            "db": db,
+            "bot": bot,
+            "outbox": dp["outbox"],
+            "clock": clock,
+            "hold": settings.waitlist.hold,
+        },
+        id="waitlist",
+        max_instances=1,
+        coalesce=True,
+        # At start too: a hold that ran out while the bot was down passes on now.
+        next_run_time=datetime.now(UTC),
     )
     storage = dp.storage
     scheduler.add_job(
@@ -293,7 +316,9 @@ async def running_bot(settings: Settings, *, clock: Clock) -> AsyncIterator[Runn
         outbox: Outbox = dp["outbox"]
         await outbox.recover()
         owed = asyncio.create_task(outbox.run(bot), name="outbox")
-        scheduler = create_scheduler(db, dp, settings=settings, clock=clock, reminders=reminders)
+        scheduler = create_scheduler(
+            db, dp, settings=settings, clock=clock, reminders=reminders, bot=bot
+        )
         scheduler.start()
         # Everybody's slots brought up to date in the background: the bot answers meanwhile
         # (prepare_data has already filled any doctor who had no future slot at all).

@@ -153,6 +153,18 @@ class ReminderSettings(Section):
         )
 
 
+class WaitlistSettings(Section):
+    # A freed time offered to the first in line is held for them this long; nobody else can
+    # book it meanwhile. Then it goes to the next in line.
+    hold_minutes: int = Field(default=15, ge=1, le=240)
+    # Entries one Telegram account may have at once.
+    max_entries: int = Field(default=3, ge=1, le=20)
+
+    @property
+    def hold(self) -> timedelta:
+        return timedelta(minutes=self.hold_minutes)
+
+
 class StaffSettings(Section):
     # Telegram user ids of registry admins; they add and remove registrars in the chat.
     admins: list[int] = []
@@ -236,6 +248,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     booking: BookingSettings = BookingSettings()
     reminders: ReminderSettings = ReminderSettings()
+    waitlist: WaitlistSettings = WaitlistSettings()
     staff: StaffSettings = StaffSettings()
     sandbox: SandboxSettings = SandboxSettings()
     consent: ConsentSettings = ConsentSettings()
@@ -247,9 +260,9 @@ class Settings(BaseSettings):
         """What stops this configuration from running as one of several instances, if any."""
         if self.redis.url is not None and self.privacy.state_key is None:
             return (
-                "redis.url is set, so dialogues are shared by several instances: set "
-                "privacy.state_key (TALON_PRIVACY__STATE_KEY), the same on every instance, "
-                "or a number typed on one instance could not be read on another"
+                "Задан redis.url, значит диалоги делят несколько экземпляров бота: задайте "
+                "privacy.state_key (TALON_PRIVACY__STATE_KEY), один и тот же на всех "
+                "экземплярах, иначе номер, набранный на одном, не прочитать на другом"
             )
         return None
 
@@ -261,6 +274,7 @@ class Settings(BaseSettings):
             limits=self.booking.limits,
             cutoff=self.booking.change_cutoff,
             horizon_days=self.booking.horizon_days,
+            hold=self.waitlist.hold,
         )
 
     @property
@@ -298,11 +312,16 @@ class ConfigFileMissingError(FileNotFoundError):
 
 def resolve_config_path(config_path: Path | None = None) -> Path | None:
     """An explicit path wins over TALON_CONFIG, which wins over ./config.toml if present."""
+    named_by = "--config"
     if config_path is None and (raw := os.environ.get(CONFIG_ENV)):
         config_path = Path(raw)
+        named_by = CONFIG_ENV
     if config_path is not None:
         if not config_path.exists():
-            raise ConfigFileMissingError(f"config file not found: {config_path}")
+            raise ConfigFileMissingError(
+                f"Файл настроек не найден: {config_path} (его назвал {named_by}); укажите "
+                "существующий файл, образец всех настроек — config.example.toml"
+            )
         return config_path
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
 

@@ -8,6 +8,7 @@ Alembic only when there is something to migrate.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration. A stale value would let a database at the previous head skip a new
 # migration, so tests/unit/test_migrate_head.py fails until it equals Alembic's head.
-HEAD_REVISION = "0015"
+HEAD_REVISION = "0016"
 # Alembic's default name, which alembic_config keeps.
 VERSION_TABLE = "alembic_version"
 # PostgreSQL advisory lock key of migrations ("talon" in ASCII): several instances starting
@@ -40,26 +41,52 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """What `upgrade` did: the schema's revision before and after (None: no schema yet)."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def created(self) -> bool:
+        """A new database: it had no schema, and has one now."""
+        return self.before is None and self.after is not None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database stands at; None before the first migration."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    current = list(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    # Alembic keeps one row per head; Talon's history has one head.
+    return ", ".join(sorted(current)) or None
+
+
 def is_at_head(connection: Connection) -> bool:
     """True if the database stands at the newest migration, so upgrading has nothing to do."""
-    if not inspect(connection).has_table(VERSION_TABLE):
-        return False
-    current = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
-    return list(current) == [HEAD_REVISION]
+    return current_revision(connection) == HEAD_REVISION
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+def _upgrade(connection: Connection, revision: str) -> Migration:
     if connection.dialect.name == "postgresql":
         # Held until this transaction (the whole migration) commits or rolls back.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-    if revision == "head" and is_at_head(connection):
-        return
+    before = current_revision(connection)
+    if revision == "head" and before == HEAD_REVISION:
+        return Migration(before=before, after=before)
     # Lazy: only a migration needs Alembic (see the module's docstring).
     from alembic import command
 
     command.upgrade(alembic_config(connection), revision)
+    return Migration(before=before, after=current_revision(connection))
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> Migration:
+    """Migrate to `revision`; returns the revisions before and after (callers may ignore it)."""
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+        return await conn.run_sync(_upgrade, revision)

@@ -34,11 +34,13 @@ from aiogram.exceptions import (
 )
 
 from bot.delivery.limiter import Limiter, LimiterUnavailable
+from bot.delivery.offers import Send, offer_sender
 from bot.delivery.owed import sender
 from bot.i18n import use_locale
 from bot.services import outbox as rows
 from bot.services.clock import Clock
 from bot.services.languages import language_of
+from bot.services.outbox import OfferOwed
 from bot.services.reminders import mark_unreachable
 from bot.services.visits import load_visit
 from db.engine import Database
@@ -193,6 +195,8 @@ class Outbox:
 
     async def _attempt(self, bot: Bot, item: rows.Claimed) -> str:
         chat, now = item.owed.chat_id, self._clock.now()
+        if isinstance(item.owed, OfferOwed):
+            return await self._attempt_offer(bot, item, item.owed)
         async with self._db.sessions() as session:
             visit = await load_visit(session, booking_id=item.owed.booking_id)
             known = await session.get(TelegramChat, chat)
@@ -205,6 +209,23 @@ class Outbox:
             with use_locale(await language_of(session, chat_id=chat)):
                 owed, direct = item.owed, item.direct
                 send = await sender(bot, session, owed, visit=visit, now=now, direct=direct)
+        return await self._send(item, send)
+
+    async def _attempt_offer(self, bot: Bot, item: rows.Claimed, owed: OfferOwed) -> str:
+        """A waitlist offer: about a held slot, not a booking; not sent once it ended."""
+        chat, now = owed.chat_id, self._clock.now()
+        async with self._db.sessions() as session:
+            known = await session.get(TelegramChat, chat)
+            with use_locale(await language_of(session, chat_id=chat)):
+                send = await offer_sender(bot, session, owed, now=now)
+            if send is None or (known is not None and known.unreachable_at):
+                error = "offer ended" if send is None else "blocked"
+                await rows.mark_failed(session, row_id=item.id, error=error)
+                return "failed"
+        return await self._send(item, send)
+
+    async def _send(self, item: rows.Claimed, send: Send) -> str:
+        chat, now = item.owed.chat_id, self._clock.now()
         try:
             await send()
         except TelegramRetryAfter as error:

@@ -120,6 +120,8 @@ async def pick_doctor(
         doctor_id=callback_data.doc,
         now=clock.now(),
         settings=settings,
+        # A new booking checks the state's guarantee on waiting times (a move does not).
+        user_id=query.from_user.id if dialogue.mode is Mode.BOOK else None,
     )
     if await _show(query, screen):
         await _browse(state, dialogue, svc=callback_data.svc, doc=callback_data.doc)
@@ -200,6 +202,7 @@ async def _still_bookable(
         service_id=pick.svc,
         doctor_id=dialogue.doc,
         now=now,
+        user_id=query.from_user.id,
     ):
         return True
     await query.answer(t("time-taken"), show_alert=True)

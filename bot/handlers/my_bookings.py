@@ -8,7 +8,7 @@ from datetime import datetime
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -20,12 +20,14 @@ from bot.handlers.moves import start_move
 from bot.i18n import t
 from bot.keyboards import account as kb
 from bot.keyboards import booking as booking_kb
+from bot.keyboards import waitlist as wait_kb
 from bot.keyboards.callbacks import MyBooking, MyBookings
-from bot.services import accounts
+from bot.services import accounts, waitlist
 from bot.services.booking import within_cutoff
 from bot.services.clock import Clock
 from bot.services.dates import local_when
 from bot.services.visits import VisitRecord
+from bot.services.waitlist import EntryView
 from bot.texts import esc
 from bot.usecases import patient, queries
 from bot.usecases.outcomes import Account, Changed, Outcome, Rules
@@ -59,19 +61,42 @@ def _item(n: int, visit: VisitRecord) -> str:
 async def _bookings_screen(
     session: AsyncSession, *, telegram_user_id: int, clock: Clock, page: int = 0
 ) -> screens.Screen:
-    visits = await accounts.upcoming_bookings(
-        session, telegram_user_id=telegram_user_id, now=clock.now()
-    )
+    now = clock.now()
+    visits = await accounts.upcoming_bookings(session, telegram_user_id=telegram_user_id, now=now)
+    waits = await waitlist.entries_of(session, user_id=telegram_user_id, now=now)
     if not visits:
-        return screens.Screen(t("no-bookings"), kb.my_bookings([], page=0, pages=1))
-    pages = -(-len(visits) // BOOKINGS_PER_PAGE)
-    page = min(max(page, 0), pages - 1)
-    first = page * BOOKINGS_PER_PAGE
-    shown = visits[first : first + BOOKINGS_PER_PAGE]
-    items = "\n\n".join(_item(n, v) for n, v in enumerate(shown, start=first + 1))
-    return screens.Screen(
-        t("my-bookings", items=items), kb.my_bookings(shown, page=page, pages=pages)
-    )
+        screen = screens.Screen(t("no-bookings"), kb.my_bookings([], page=0, pages=1))
+    else:
+        pages = -(-len(visits) // BOOKINGS_PER_PAGE)
+        page = min(max(page, 0), pages - 1)
+        first = page * BOOKINGS_PER_PAGE
+        shown = visits[first : first + BOOKINGS_PER_PAGE]
+        items = "\n\n".join(_item(n, v) for n, v in enumerate(shown, start=first + 1))
+        screen = screens.Screen(
+            t("my-bookings", items=items), kb.my_bookings(shown, page=page, pages=pages)
+        )
+    return _with_waitlist(screen, waits) if waits else screen
+
+
+def _with_waitlist(screen: screens.Screen, waits: list[EntryView]) -> screens.Screen:
+    """The account's waitlist entries under its bookings, each with «Отказаться»."""
+    lines = [t("my-waitlist-title")]
+    buttons = []
+    for entry in waits:
+        what = t("my-waitlist-any") if entry.any_doctor else entry.doctor_name
+        if entry.day is not None:
+            what = f"{what}, {texts.day_label(entry.day)}"
+        line = t("my-waitlist-entry", service=esc(_short(entry.service_name)), what=esc(what))
+        if entry.held_starts_at is not None:
+            line += " " + t(
+                "my-waitlist-held", when=local_when(entry.held_starts_at, entry.timezone)
+            )
+        lines.append(line)
+        buttons.append(wait_kb.leave_button(entry.entry_id, _short(what)))
+    markup = screen.markup or InlineKeyboardMarkup(inline_keyboard=[])
+    rows = [*buttons, *markup.inline_keyboard]
+    text = f"{screen.text}\n\n" + "\n".join(lines)
+    return screens.Screen(text, InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 async def cmd_my(message: Message, session: AsyncSession, clock: Clock) -> None:
@@ -135,7 +160,12 @@ async def _cancel_or_check(
     still the account's, and for a move (MOVES) that it is not past the cut-off."""
     if pressed.a == "xy":
         return await patient.cancel(
-            session, booking_id=pressed.b, slot_id=pressed.sl, account=account, now=now
+            session,
+            booking_id=pressed.b,
+            slot_id=pressed.sl,
+            account=account,
+            now=now,
+            hold=rules.hold,
         )
     return await queries.changeable(
         session,

@@ -73,7 +73,12 @@ async def _apply(
         )
     if pressed.a == "xy":
         return await patient.cancel(
-            session, booking_id=booking_id, slot_id=slot_id, account=account, now=now
+            session,
+            booking_id=booking_id,
+            slot_id=slot_id,
+            account=account,
+            now=now,
+            hold=rules.hold,
         )
     return await queries.changeable(
         session,

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import unescape
 from typing import Any, Final, NamedTuple
 from weakref import WeakKeyDictionary
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.i18n import current_locale, t
 from bot.keyboards import booking as kb
 from bot.keyboards.callbacks import DayPick
-from bot.services import catalog, slots
+from bot.services import catalog, guarantee, slots
 from bot.services.catalog import DoctorRef, OrganizationRef, ServiceRef
 from bot.services.consent import agreement_text
 from bot.services.dates import local_when, long_day
@@ -181,19 +181,20 @@ async def days(
     doctor_id: int,
     now: datetime,
     settings: Settings,
+    user_id: int | None = None,
 ) -> Screen | None:
+    """The doctor's days; above them, when the service's first free OMS time is beyond the
+    state's guarantee, the plain words and the phone (the case is recorded for `user_id`)."""
     doctor = await catalog.get_doctor_for_service(
         session, doctor_id=doctor_id, service_id=service_id
     )
     service = await catalog.get_service(session, service_id)
     if doctor is None or service is None:
         return None
+    tz = ZoneInfo(doctor.organization.timezone)
+    horizon = settings.booking.horizon_days
     views = await slots.doctor_days(
-        session,
-        doctor_id=doctor.id,
-        tz=ZoneInfo(doctor.organization.timezone),
-        now=now,
-        horizon_days=settings.booking.horizon_days,
+        session, doctor_id=doctor.id, tz=tz, now=now, horizon_days=horizon
     )
     text = t(
         "choose-day",
@@ -201,7 +202,63 @@ async def days(
         position=esc(doctor.position),
         service=esc(service.name),
     )
+    if user_id is not None:
+        missed = await _missed_guarantee(
+            session, service, tz=tz, now=now, horizon=horizon, user_id=user_id
+        )
+        if missed:
+            text = f"{missed}\n\n{text}"
     return Screen(text, kb.days(sid, service_id=service_id, doctor_id=doctor.id, items=views))
+
+
+def guarantee_text(service: ServiceRef) -> str | None:
+    """The guarantee in words («24 ч», «14 рабочих дней»), None without one."""
+    if service.max_wait_hours is not None:
+        return t("guarantee-hours", hours=service.max_wait_hours)
+    if service.max_wait_working_days is not None:
+        return t("guarantee-working-days", days=service.max_wait_working_days)
+    return None
+
+
+async def _missed_guarantee(
+    session: AsyncSession,
+    service: ServiceRef,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    horizon: int,
+    user_id: int,
+) -> str | None:
+    limit = guarantee_text(service)
+    if limit is None or service.paid:
+        return None
+    _, until = slots.local_day_bounds(now.astimezone(tz).date() + timedelta(days=horizon - 1), tz)
+    missed = await guarantee.missed_guarantee(
+        session,
+        service_id=service.id,
+        paid=service.paid,
+        hours=service.max_wait_hours,
+        working_days=service.max_wait_working_days,
+        tz=tz,
+        now=now,
+        horizon_until=until,
+        user_id=user_id,
+        limit_text=limit,
+    )
+    if missed is None:
+        return None
+    first = (
+        local_when(missed.first_free, service.organization.timezone)
+        if missed.first_free is not None
+        else t("guarantee-none")
+    )
+    return t(
+        "guarantee-missed",
+        service=esc(service.name),
+        limit=limit,
+        first=first,
+        phone=esc(service.organization.phone),
+    )
 
 
 def parse_day(raw: str) -> date | None:

@@ -25,6 +25,7 @@ from bot.keyboards.callbacks import (
     SlotPick,
     TakenSlot,
     ToStart,
+    WaitJoin,
 )
 from bot.services.catalog import DoctorRef, OrganizationRef, ServiceRef
 from bot.services.districts import DistrictDoctor
@@ -208,6 +209,14 @@ def days(
                     ).pack(),
                 )
             )
+        elif view.hours is not None:
+            # A working day with every time taken: pressed, it offers the waitlist for it.
+            full = WaitJoin(s=sid, svc=service_id, doc=doctor_id, day=f"{view.day:%Y%m%d}")
+            buttons.append(
+                InlineKeyboardButton(
+                    text=f"✖ {texts.day_label(view.day)}", callback_data=full.pack()
+                )
+            )
         else:
             buttons.append(
                 InlineKeyboardButton(
@@ -216,6 +225,15 @@ def days(
                 )
             )
     rows = [buttons[i : i + DAYS_PER_ROW] for i in range(0, len(buttons), DAYS_PER_ROW)]
+    # A full horizon, or a time earlier than the first free one: the waitlist.
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=t("btn-waitlist"),
+                callback_data=WaitJoin(s=sid, svc=service_id, doc=doctor_id).pack(),
+            )
+        ]
+    )
     rows.append(_nav_row(ServicePick(s=sid, svc=service_id).pack()))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -158,6 +158,32 @@ class StaffMove(CallbackData, prefix="sm"):
     ok: bool = False
 
 
+class WaitJoin(CallbackData, prefix="wj"):
+    """«Сообщить, когда появится время» on a doctor's days: `go` 0 asks this doctor or any
+    doctor of the service (`any`), 1 joins."""
+
+    s: str
+    svc: Id
+    doc: Id
+    # A full day pressed (YYYYMMDD): wait for a time on that day only; empty: any day.
+    day: Annotated[str, Field(pattern=r"^(\d{8})?$")] = ""
+    any: Annotated[int, Field(ge=0, le=1)] = 0
+    go: Annotated[int, Field(ge=0, le=1)] = 0
+
+
+class OfferAction(CallbackData, prefix="wo"):
+    """On a waitlist offer: take (`t`) the held time, or pass it on (`n`)."""
+
+    o: Id
+    a: Annotated[str, Field(pattern="^(t|n)$")]
+
+
+class WaitLeave(CallbackData, prefix="wl"):
+    """«Отказаться» from a waitlist entry (listed in «Мои записи»)."""
+
+    e: Id
+
+
 # Buttons of one booking dialogue: each carries the dialogue's id `s`, and `InSession` lets
 # one through only while that dialogue is the chat's current one. Listed here, not inferred
 # from a field's position, so a new button type is bound only where it is declared.
@@ -174,4 +200,5 @@ SESSION_BOUND: tuple[type[CallbackData], ...] = (
     ConsentAnswer,
     IdentityStep,
     PatientPick,
+    WaitJoin,
 )

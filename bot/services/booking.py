@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.reminders import Visit
+from bot.services.waitlist import held_now
 from db.models import (
     AccountPatient,
     Booking,
@@ -81,6 +82,8 @@ _SLOT_STATE = select(
         doctor_services.c.service_id == bindparam("service_id"),
     ),
     exists().where(Booking.slot_id == Slot.id, Booking.status == BookingStatus.ACTIVE),
+    # Held from the waitlist for another account (services/waitlist.py); 0: anyone's hold.
+    held_now(Slot.id, now=bindparam("now"), except_user=bindparam("user")),
 ).where(Slot.id == bindparam("slot_id"))
 
 
@@ -91,20 +94,21 @@ async def is_slot_bookable(
     service_id: int,
     now: datetime,
     doctor_id: int | None = None,
+    user_id: int | None = None,
 ) -> bool:
-    """Open, in the future, of a doctor who provides the service, and not actively booked.
+    """Open, in the future, of a doctor who provides the service, not actively booked, and
+    not held from the waitlist for an account other than `user_id` (None: held for anyone).
 
-    One statement (it runs on every press of a time): the slot's row with two EXISTS.
+    One statement (it runs on every press of a time): the slot's row with three EXISTS.
     """
-    row = (
-        await session.execute(_SLOT_STATE, {"slot_id": slot_id, "service_id": service_id})
-    ).one_or_none()
+    params = {"slot_id": slot_id, "service_id": service_id, "now": now, "user": user_id or 0}
+    row = (await session.execute(_SLOT_STATE, params)).one_or_none()
     if row is None:
         return False
-    slot_doctor, starts_at, is_open, provided, is_taken = row
+    slot_doctor, starts_at, is_open, provided, is_taken, is_held = row
     if doctor_id is not None and slot_doctor != doctor_id:
         return False
-    return bool(is_open and starts_at > now and provided and not is_taken)
+    return bool(is_open and starts_at > now and provided and not is_taken and not is_held)
 
 
 @dataclass(frozen=True, slots=True)

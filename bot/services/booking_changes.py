@@ -50,7 +50,10 @@ async def add_booking(
     Raises SlotUnavailableError or LimitReachedError; the flush raises IntegrityError when
     another booking of the slot (or, very rarely, of the ticket number) got there first.
     """
-    if not await is_slot_bookable(session, slot_id=slot_id, service_id=service_id, now=now):
+    # A time held from the waitlist is bookable only from the account it was offered to.
+    if not await is_slot_bookable(
+        session, slot_id=slot_id, service_id=service_id, now=now, user_id=telegram_user_id
+    ):
         raise SlotUnavailableError
     if limits is not None:
         await check_limits(session, patient_id=patient_id, slot_id=slot_id, now=now, limits=limits)

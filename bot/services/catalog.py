@@ -45,6 +45,9 @@ class ServiceRef:
     paid: bool = False
     price: int | None = None
     by_district: bool = False
+    # The state's guarantee on waiting times (services/guarantee.py).
+    max_wait_hours: int | None = None
+    max_wait_working_days: int | None = None
 
     @property
     def organization_id(self) -> int:

@@ -79,7 +79,17 @@ class NoticeOwed:
     alternatives: tuple[int, ...] = ()
 
 
-Owed = BookedOwed | TicketOwed | CalendarOwed | NoticeOwed
+@dataclass(frozen=True, slots=True)
+class OfferOwed:
+    """A freed time offered to the first in the waitlist, held for them (services/waitlist.py);
+    rendered from the offer when it is sent. About no booking yet."""
+
+    chat_id: int
+    offer_id: int
+    booking_id: None = None
+
+
+Owed = BookedOwed | TicketOwed | CalendarOwed | NoticeOwed | OfferOwed
 
 
 def _kind_and_payload(item: Owed) -> tuple[str, dict[str, Any]]:
@@ -92,6 +102,8 @@ def _kind_and_payload(item: Owed) -> tuple[str, dict[str, Any]]:
             return "calendar", {"cancelled": cancelled}
         case NoticeOwed(kind=kind, reason=reason, alternatives=offered):
             return "notice", {"notice": kind.value, "reason": reason, "offer": list(offered)}
+        case OfferOwed(offer_id=offer_id):
+            return "waitlist", {"offer_id": offer_id}
     raise AssertionError(item)
 
 
@@ -99,6 +111,8 @@ def owed_of(row: OutboxMessage) -> Owed:
     """The message a row stands for (the inverse of `enqueue`)."""
     chat, booking, payload = row.chat_id, row.booking_id or 0, row.payload
     match row.kind:
+        case "waitlist":
+            return OfferOwed(chat, int(payload["offer_id"]))
         case "booked":
             return BookedOwed(chat, booking, payload.get("screen"))
         case "ticket":

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.app import create_bot, create_dispatcher
 from bot.config import DatabaseSettings, DemoSettings, Settings
 from bot.delivery.limiter import Limiter
+from bot.delivery.offers import pass_on_held
 from bot.delivery.outbox import Outbox
 from bot.delivery.reminders import ReminderDispatcher
 from bot.polling import poll
@@ -141,6 +142,18 @@ class BotHarness:
         if self._polling in done:
             ready_wait.cancel()
             self._polling.result()
+
+    async def pass_on_held(self) -> int:
+        """The waitlist job, as the scheduler runs it: holds that ran out pass on."""
+        if self._bot is None or self._dp is None:
+            raise RuntimeError("the bot is not started")
+        return await pass_on_held(
+            self.database,
+            self._bot,
+            self._dp["outbox"],
+            clock=self.clock,
+            hold=self._settings.waitlist.hold,
+        )
 
     def reminder_dispatcher(self, *, limiter: Limiter | None = None) -> ReminderDispatcher:
         """A dispatcher on the running bot, e.g. with a slower limiter for a test."""

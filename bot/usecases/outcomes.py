@@ -30,6 +30,8 @@ class Rules:
     # Patients' changes stop this long before the visit (then: call the registry).
     cutoff: timedelta
     horizon_days: int
+    # How long a freed time offered from the waitlist is held for the first in line.
+    hold: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)

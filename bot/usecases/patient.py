@@ -4,12 +4,13 @@ alternative the registry offered. Each call is one transaction (see transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import catalog
+from bot.config import WaitlistSettings
+from bot.services import catalog, waitlist
 from bot.services.audit import Actor
 from bot.services.booking import changeable_booking, slot_taken
 from bot.services.booking_changes import (
@@ -40,6 +41,8 @@ from bot.usecases.transaction import Conflict, commit_change
 from db.models import Booking
 
 logger = logging.getLogger(__name__)
+# When the caller does not pass the configured hold (waitlist.hold_minutes).
+DEFAULT_HOLD = WaitlistSettings().hold
 # Ticket numbers are random: a clash with an existing one is drawn again, a few times.
 TICKET_ATTEMPTS = 5
 
@@ -60,15 +63,18 @@ async def _insert(
     slot_id: int,
     account: Account,
     now: datetime,
+    also: Callable[[], Sequence[Owed]] = tuple,
 ) -> Outcome:
-    """Commit a new booking with its confirmation and ticket owed to the acting chat,
-    drawing the ticket number again on the rare clash."""
+    """Commit a new booking with its confirmation and ticket owed to the acting chat (and
+    what `also` gives after the change: waitlist offers it passed on), drawing the ticket
+    number again on the rare clash."""
 
     def owes(visit: VisitRecord) -> list[Owed]:
         chat = account.chat_id
         return [
             BookedOwed(chat, visit.booking_id, account.screen),
             TicketOwed(chat, visit.booking_id),
+            *also(),
         ]
 
     for _ in range(TICKET_ATTEMPTS):
@@ -124,6 +130,8 @@ async def book(
             logger.info("booking refused for the district, telegram user %s", account.user_id)
             return refusal
 
+    offers: list[Owed] = []
+
     async def change() -> int:
         booking = await add_booking(
             session,
@@ -137,9 +145,20 @@ async def book(
             limits=rules.limits,
             actor=Actor.patient(account.user_id),
         )
+        # Booked: the account's waits for this service end (an offer of this slot is taken).
+        offers[:] = await waitlist.close_for_booking(
+            session,
+            user_id=account.user_id,
+            service_id=service_id,
+            slot_id=slot_id,
+            now=now,
+            hold=rules.hold,
+        )
         return booking.id
 
-    result = await _insert(session, change, slot_id=slot_id, account=account, now=now)
+    result = await _insert(
+        session, change, slot_id=slot_id, account=account, now=now, also=lambda: offers
+    )
     if isinstance(result, Changed):
         booking = result.visit.booking_id
         logger.info("booking %s made for telegram user %s", booking, account.user_id)
@@ -169,22 +188,28 @@ async def cancel(
     slot_id: int,
     account: Account,
     now: datetime,
+    hold: timedelta = DEFAULT_HOLD,
 ) -> Outcome:
-    """Cancelled, the slot free at once; the calendar's cancellation is owed to the chat.
+    """Cancelled, the slot free at once (offered to the first on the waitlist, held for them
+    for `hold`); the calendar's cancellation is owed to the chat.
 
     Possible until the visit starts: the cut-off stops moves only, since a cancel frees the
     time for someone else and the patient need not call the registry to say they won't come.
     """
+    offers: list[Owed] = []
 
     async def change() -> int:
         booking = await _own(session, booking_id, slot_id, account, now)
         actor = Actor.patient(account.user_id)
         await apply_cancel(session, booking=booking, actor=actor, reason=None, now=now)
+        offers[:] = await waitlist.offer_freed(
+            session, slot_ids=[booking.slot_id], now=now, hold=hold
+        )
         return booking.id
 
     def owes(visit: VisitRecord) -> list[Owed]:
         owed: list[Owed] = [CalendarOwed(account.chat_id, visit.booking_id, cancelled=True)]
-        return owed + _tell_booker(visit, account, NoticeKind.CANCELLED_BY_OTHER)
+        return owed + _tell_booker(visit, account, NoticeKind.CANCELLED_BY_OTHER) + offers
 
     result = await commit_change(session, change, owes=owes, acting_chat=account.chat_id, now=now)
     if isinstance(result, Conflict):
@@ -207,8 +232,11 @@ async def move(
     """One transaction: the old time is released only if the new one is taken. A new
     calendar event and ticket are owed."""
 
+    offers: list[Owed] = []
+
     async def change() -> int:
         booking = await _own(session, booking_id, slot_id, account, now, rules.cutoff)
+        old_slot = booking.slot_id
         await apply_move(
             session,
             booking=booking,
@@ -218,12 +246,16 @@ async def move(
             limits=rules.limits,
             actor=Actor.patient(account.user_id),
         )
+        # The time left behind goes to the first on the waitlist.
+        offers[:] = await waitlist.offer_freed(
+            session, slot_ids=[old_slot], now=now, hold=rules.hold
+        )
         return booking.id
 
     def owes(visit: VisitRecord) -> list[Owed]:
         chat, booking = account.chat_id, visit.booking_id
         owed: list[Owed] = [CalendarOwed(chat, booking), TicketOwed(chat, booking)]
-        return owed + _tell_booker(visit, account, NoticeKind.MOVED_BY_OTHER)
+        return owed + _tell_booker(visit, account, NoticeKind.MOVED_BY_OTHER) + offers
 
     result = await commit_change(session, change, owes=owes, acting_chat=account.chat_id, now=now)
     if isinstance(result, Conflict):

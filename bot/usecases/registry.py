@@ -5,10 +5,14 @@ Each call is one transaction (see transaction.py); staff see only their organiza
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import WaitlistSettings
+from bot.services import waitlist
 from bot.services.audit import Actor
 from bot.services.booking import staff_booking
 from bot.services.booking_changes import apply_cancel, apply_move
@@ -29,15 +33,25 @@ from bot.usecases.outcomes import (
     TicketOwed,
 )
 from bot.usecases.transaction import Conflict, commit_change
-from db.models import Doctor
+from db.models import Doctor, Slot
 
 logger = logging.getLogger(__name__)
+# When the caller does not pass the configured hold (waitlist.hold_minutes).
+DEFAULT_HOLD = WaitlistSettings().hold
 
 
 async def cancel(
-    session: AsyncSession, *, booking_id: int, access: StaffAccess, reason: str, now: datetime
+    session: AsyncSession,
+    *,
+    booking_id: int,
+    access: StaffAccess,
+    reason: str,
+    now: datetime,
+    hold: timedelta = DEFAULT_HOLD,
 ) -> Outcome:
-    """Cancelled with the reason; the patient's chat is owed a notice with it and the phone."""
+    """Cancelled with the reason; the patient's chat is owed a notice with it and the phone.
+    The freed time goes to the first on the waitlist."""
+    offers: list[Owed] = []
 
     async def change() -> int:
         booking = await staff_booking(
@@ -45,13 +59,19 @@ async def cancel(
         )
         actor = Actor.staff(access.telegram_user_id)
         await apply_cancel(session, booking=booking, actor=actor, reason=reason, now=now)
+        offers[:] = await waitlist.offer_freed(
+            session, slot_ids=[booking.slot_id], now=now, hold=hold
+        )
         return booking.id
 
     def owes(visit: VisitRecord) -> list[Owed]:
         chat = visit.telegram_chat_id
-        if chat is None:
-            return []
-        return [NoticeOwed(chat, visit.booking_id, NoticeKind.CANCELLED_BY_REGISTRY, reason)]
+        told: list[Owed] = (
+            []
+            if chat is None
+            else [NoticeOwed(chat, visit.booking_id, NoticeKind.CANCELLED_BY_REGISTRY, reason)]
+        )
+        return told + offers
 
     result = await commit_change(
         session, change, owes=owes, acting_chat=access.telegram_user_id, now=now
@@ -75,10 +95,13 @@ async def move(
     """No cut-off and no per-patient limits for the registry; the patient is owed a notice and
     the new ticket."""
 
+    offers: list[Owed] = []
+
     async def change() -> int:
         booking = await staff_booking(
             session, booking_id=booking_id, organization_codes=access.organization_codes, now=now
         )
+        old_slot = booking.slot_id
         await apply_move(
             session,
             booking=booking,
@@ -88,13 +111,20 @@ async def move(
             limits=None,
             actor=Actor.staff(access.telegram_user_id),
         )
+        offers[:] = await waitlist.offer_freed(
+            session, slot_ids=[old_slot], now=now, hold=rules.hold
+        )
         return booking.id
 
     def owes(visit: VisitRecord) -> list[Owed]:
         chat, booking = visit.telegram_chat_id, visit.booking_id
         if chat is None:
-            return []
-        return [NoticeOwed(chat, booking, NoticeKind.MOVED_BY_REGISTRY), TicketOwed(chat, booking)]
+            return list(offers)
+        return [
+            NoticeOwed(chat, booking, NoticeKind.MOVED_BY_REGISTRY),
+            TicketOwed(chat, booking),
+            *offers,
+        ]
 
     result = await commit_change(
         session, change, owes=owes, acting_chat=access.telegram_user_id, now=now
@@ -161,10 +191,26 @@ async def reopen(
     until: datetime,
     now: datetime,
     horizon_days: int,
-) -> int:
-    """Undo (part of) a closure; its slots come back at once. How many closures it touched."""
+    hold: timedelta = DEFAULT_HOLD,
+) -> Reopened:
+    """Undo (part of) a closure; its slots come back at once, the first of them offered to
+    those waiting for the doctor. How many closures it touched, and the offers owed."""
     touched = await reopen_time(
         session, doctor=doctor, since=since, until=until, now=now, horizon_days=horizon_days
     )
-    await commit(session)
-    return touched
+    freed = await session.scalars(
+        select(Slot.id)
+        .where(Slot.doctor_id == doctor.id, Slot.starts_at >= since, Slot.starts_at < until)
+        .order_by(Slot.starts_at)
+    )
+    owed = await waitlist.offer_freed(session, slot_ids=list(freed), now=now, hold=hold)
+    queued = await enqueue(session, owed, acting_chat=None, now=now)
+    await commit(session, owed=queued)
+    return Reopened(touched=touched, queued=queued)
+
+
+@dataclass(frozen=True, slots=True)
+class Reopened:
+    touched: int
+    # The waitlist offers of the reopened time, sent after the commit.
+    queued: tuple[int, ...] = ()

@@ -45,6 +45,13 @@ from db.models.instances import Instance
 from db.models.outbox import HandledUpdate, OutboxMessage, OutboxState
 from db.models.patients import Patient, PatientDocument
 from db.models.reference import ReferenceStamp
+from db.models.waitlist import (
+    OfferState,
+    SlotOffer,
+    WaitBreach,
+    WaitlistEntry,
+    WaitlistState,
+)
 
 __all__ = [
     "AccountPatient",
@@ -60,6 +67,7 @@ __all__ = [
     "IdentityFailure",
     "Installation",
     "Instance",
+    "OfferState",
     "Organization",
     "OutboxMessage",
     "OutboxState",
@@ -70,9 +78,13 @@ __all__ = [
     "ReminderState",
     "Service",
     "Slot",
+    "SlotOffer",
     "StaffMember",
     "StaffRole",
     "TelegramChat",
+    "WaitBreach",
+    "WaitlistEntry",
+    "WaitlistState",
     "WorkingHours",
     "doctor_services",
     "room_on",

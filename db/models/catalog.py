@@ -64,6 +64,10 @@ class Service(Base):
     # A district service (участковый терапевт, педиатр): only the patients attached to the
     # organization, each to the doctors of their own district.
     by_district: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The state's guarantee (Программа госгарантий, regional figures differ): a free OMS time
+    # within so many hours (a district therapist: 24) or working days (a specialist: 14).
+    max_wait_hours: Mapped[int | None] = mapped_column(Integer)
+    max_wait_working_days: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     doctors: Mapped[list[Doctor]] = relationship(

@@ -30,7 +30,8 @@ async def test_happy_path_down_to_the_pdf_ticket(harness: BotHarness) -> None:
     grid = user.buttons()
     assert grid[0] == ["вт 01.12 · 08:00–12:00", WEDNESDAY]
     assert grid[1] == ["чт 03.12 · 08:00–09:00", "✖ пт 04.12"]
-    assert len([b for row in grid[:-1] for b in row]) == 14
+    assert len([b for row in grid[:-2] for b in row]) == 14
+    assert grid[-2] == ["🔔 Сообщить, когда появится время"]
     assert grid[-1] == ["Назад", "В начало"]
 
     await user.click(WEDNESDAY)

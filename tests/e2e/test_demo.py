@@ -30,7 +30,8 @@ def readme_patients() -> list[tuple[str, str, list[str], str]]:
     rows = []
     for line in README.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and re.fullmatch(r"\d{9,16}", cells[1]):
+        # Name, policy, documents, birth date (and where the patient is attached).
+        if len(cells) in (4, 5) and re.fullmatch(r"\d{9,16}", cells[1]):
             documents = re.findall(r"(\d[\d -]*\d) \(", cells[2])
             rows.append((cells[0], cells[1], documents, cells[3]))
     return rows

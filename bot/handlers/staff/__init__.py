@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers.staff import cancel, closures, guide, lookup, members, move
+from bot.handlers.staff import cancel, closures, guide, lookup, members, move, waiting
 from bot.handlers.staff.access import IsStaff
 
 
@@ -19,6 +19,7 @@ def create_router() -> Router:
     router.include_routers(
         guide.create_router(),
         lookup.create_router(),
+        waiting.create_router(),
         members.create_router(),
         cancel.create_router(),
         move.create_router(),

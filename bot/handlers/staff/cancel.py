@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.config import Settings
 from bot.delivery.outbox import Outbox
 from bot.handlers import screens
 from bot.handlers.staff import render
@@ -35,6 +38,7 @@ async def on_cancel(
     access: StaffAccess,
     clock: Clock,
     outbox: Outbox,
+    settings: Settings,
 ) -> None:
     booking = await booking_for(session, booking_id=callback_data.b, access=access)
     if booking is None:
@@ -56,7 +60,14 @@ async def on_cancel(
         await screens.show(query, screens.Screen(t("staff-kept")))
         return
     answer = await _cancel(
-        query.bot, session, booking, reason=reason, access=access, clock=clock, outbox=outbox
+        query.bot,
+        session,
+        booking,
+        reason=reason,
+        access=access,
+        clock=clock,
+        outbox=outbox,
+        hold=settings.waitlist.hold,
     )
     await screens.show(query, screens.Screen(answer))
 
@@ -70,11 +81,12 @@ async def _cancel(
     access: StaffAccess,
     clock: Clock,
     outbox: Outbox,
+    hold: timedelta,
 ) -> str:
     """Cancel with the reason and tell the patient; the answer for the staff member."""
     now = clock.now()
     outcome = await registry.cancel(
-        session, booking_id=booking.id, access=access, reason=reason, now=now
+        session, booking_id=booking.id, access=access, reason=reason, now=now, hold=hold
     )
     if not isinstance(outcome, Changed):
         return texts.refusal(outcome)

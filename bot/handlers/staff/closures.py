@@ -196,14 +196,16 @@ async def cmd_reopen(
     if isinstance(parsed, str):
         await message.answer(parsed or t("staff-usage-reopen"))
         return
-    count = await registry.reopen(
+    reopened = await registry.reopen(
         session,
         doctor=parsed.doctor,
         since=parsed.since,
         until=parsed.until,
         now=clock.now(),
         horizon_days=settings.booking.horizon_days,
+        hold=settings.waitlist.hold,
     )
+    count = reopened.touched
     await message.answer(
         t("staff-reopened", count=count) if count else t("staff-nothing-to-reopen")
     )

@@ -5,7 +5,8 @@ staff-help =
     /day &lt;doctor code or surname&gt; [DD.MM.YYYY] — doctor's schedule for the day
     /history &lt;ticket number&gt; — booking history
     /close &lt;doctor&gt; &lt;DD.MM.YYYY&gt; [HH:MM-HH:MM] &lt;reason&gt; — close appointment hours
-    /reopen &lt;doctor&gt; &lt;DD.MM.YYYY&gt; [HH:MM-HH:MM] — reopen{ $admin }
+    /reopen &lt;doctor&gt; &lt;DD.MM.YYYY&gt; [HH:MM-HH:MM] — reopen
+    /waiting — the waitlist and missed waiting-time guarantees{ $admin }
 
     Patient commands: /start, /my, /forget.
 staff-admin-help =
@@ -14,7 +15,7 @@ staff-admin-help =
     /staff remove &lt;id&gt; — remove a registrar
 staff-usage-find = Give a ticket number, policy number or surname: /find Петров
 staff-usage-day = Give the doctor (code or surname) and, if needed, a date: /day ivanova 03.12.2026
-staff-usage-history = Give the ticket number: /history ABCD-EFGH
+staff-usage-history = Give the ticket number: /history 482 917 305
 staff-usage-staff = Commands: /staff, /staff add &lt;id&gt; [organization codes], /staff remove &lt;id&gt;
 staff-nothing-found = Nothing found.
 staff-doctor-ambiguous = Several doctors found, please give the code: { $codes }
@@ -43,6 +44,15 @@ staff-day-empty =
     <b>{ $day }</b>
 
     The doctor is not seeing patients on this day.
+# /day <doctor> with no date when today has no appointments: $day is «Thu 03.12.2026»,
+# the doctor's day follows (staff-day).
+staff-day-next = No appointments today. The next working day is { $day }:
+# …and none up to $last (today + the booking horizon, DD.MM.YYYY); $day: today, long.
+staff-day-none-ahead =
+    <b>{ $doctor }</b>
+    <b>{ $day }</b>
+
+    No appointments today, and no working days through { $last }.
 staff-history =
     <b>History of ticket No. { $ticket }</b>
 

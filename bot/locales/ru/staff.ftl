@@ -5,7 +5,8 @@ staff-help =
     /day &lt;код или фамилия врача&gt; [ДД.ММ.ГГГГ] — расписание врача на день
     /history &lt;номер талона&gt; — история записи
     /close &lt;врач&gt; &lt;ДД.ММ.ГГГГ&gt; [ЧЧ:ММ-ЧЧ:ММ] &lt;причина&gt; — закрыть приём
-    /reopen &lt;врач&gt; &lt;ДД.ММ.ГГГГ&gt; [ЧЧ:ММ-ЧЧ:ММ] — открыть снова{ $admin }
+    /reopen &lt;врач&gt; &lt;ДД.ММ.ГГГГ&gt; [ЧЧ:ММ-ЧЧ:ММ] — открыть снова
+    /waiting — лист ожидания и пропущенные сроки ожидания{ $admin }
 
     Команды пациента: /start, /my, /forget.
 staff-admin-help =
@@ -14,7 +15,7 @@ staff-admin-help =
     /staff remove &lt;id&gt; — убрать регистратора
 staff-usage-find = Укажите номер талона, номер полиса или фамилию: /find Петров
 staff-usage-day = Укажите врача (код или фамилию) и, если нужно, дату: /day ivanova 03.12.2026
-staff-usage-history = Укажите номер талона: /history ABCD-EFGH
+staff-usage-history = Укажите номер талона: /history 482 917 305
 staff-usage-staff = Команды: /staff, /staff add &lt;id&gt; [коды организаций], /staff remove &lt;id&gt;
 staff-nothing-found = Ничего не найдено.
 staff-doctor-ambiguous = Найдено несколько врачей, уточните код: { $codes }
@@ -43,6 +44,15 @@ staff-day-empty =
     <b>{ $day }</b>
 
     Приёма в этот день нет.
+# /day <doctor> with no date when today has no appointments: $day is «чт 03.12.2026»,
+# the doctor's day follows (staff-day).
+staff-day-next = Сегодня приёма нет. Ближайший рабочий день — { $day }:
+# …and none up to $last (today + the booking horizon, DD.MM.YYYY); $day: today, long.
+staff-day-none-ahead =
+    <b>{ $doctor }</b>
+    <b>{ $day }</b>
+
+    Сегодня приёма нет, и до { $last } включительно рабочих дней нет.
 staff-history =
     <b>История талона № { $ticket }</b>
 

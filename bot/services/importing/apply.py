@@ -8,7 +8,7 @@ imported doctors' slots are then regenerated for the booking horizon.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -86,18 +86,26 @@ def _latest_date_on_earth(now: datetime) -> date:
 
 
 async def import_data(
-    session: AsyncSession, *, data: Mapping[str, Any], now: datetime, horizon_days: int
+    session: AsyncSession,
+    *,
+    data: Mapping[str, Any],
+    now: datetime,
+    horizon_days: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Validate `data` fully, then upsert it and regenerate the imported doctors' slots.
 
     The session's transaction is owned here: committed on success, rolled back on any error,
-    so a refused file leaves the database exactly as it was.
+    so a refused file leaves the database exactly as it was. `progress` hears the slot
+    generation's (doctors done, doctors total), see `generate_slots`.
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     plan = validate(data, today=_latest_date_on_earth(now))
     try:
-        report = await _apply(session, plan=plan, now=now, horizon_days=horizon_days)
+        report = await _apply(
+            session, plan=plan, now=now, horizon_days=horizon_days, progress=progress
+        )
         # In the same transaction: running bots reload their cached reference data.
         await bump_reference_version(session)
         await session.commit()
@@ -109,7 +117,12 @@ async def import_data(
 
 
 async def _apply(
-    session: AsyncSession, *, plan: ImportPlan, now: datetime, horizon_days: int
+    session: AsyncSession,
+    *,
+    plan: ImportPlan,
+    now: datetime,
+    horizon_days: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     report = ImportReport()
     doctors = await _apply_organizations(session, organizations=plan.organizations, report=report)
@@ -121,6 +134,7 @@ async def _apply(
             now=now,
             horizon_days=horizon_days,
             doctor_ids=[doctor.id for doctor in doctors],
+            progress=progress,
         )
     return report
 
@@ -217,6 +231,8 @@ def _upsert_services(
         service.paid = plan.paid
         service.price = plan.price
         service.by_district = plan.by_district
+        service.max_wait_hours = plan.max_wait_hours
+        service.max_wait_working_days = plan.max_wait_working_days
 
 
 def _upsert_doctor(

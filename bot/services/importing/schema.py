@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -124,6 +124,10 @@ class ServiceIn(_Record):
     price: Annotated[int, Field(ge=1, le=PRICE_MAX)] | None = None
     # Booked only by patients attached to the organization, with their district's doctors.
     by_district: bool = False
+    # The state's guarantee on waiting times: hours (a district therapist: 24) or working
+    # days (a specialist: 14); at most one of them.
+    max_wait_hours: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+    max_wait_working_days: Annotated[int, Field(ge=1, le=60)] | None = None
 
 
 class DoctorIn(_Record):
@@ -190,6 +194,8 @@ class ServicePlan:
     paid: bool = False
     price: int | None = None
     by_district: bool = False
+    max_wait_hours: int | None = None
+    max_wait_working_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,13 +298,127 @@ def load_toml(path: Path | str) -> dict[str, Any]:
 def _syntax_issue(path: Path, exc: tomllib.TOMLDecodeError) -> ImportIssue:
     # tomllib puts the position at the end of its English message; it becomes the location,
     # in words the person who edits the file reads.
+    position, message = describe_toml_error(exc)
+    where = f"{path.name}, {position}" if position else path.name
+    return ImportIssue(where, message)
+
+
+def describe_toml_error(exc: tomllib.TOMLDecodeError) -> tuple[str | None, str]:
+    """A TOML syntax error in Russian: the position («строка 3, столбец 9», «конец файла»,
+    None if tomllib gave none) and the message («ошибка синтаксиса TOML: …»).
+
+    tomllib's messages are English; the common ones are translated, any other says only
+    that the syntax is wrong (the position still points at the spot). Also used for the
+    settings file (bot/config_errors.py)."""
     text = str(exc)
+    position = None
     if match := _TOML_POSITION.search(text):
-        where = f"{path.name}, строка {match[1]}, столбец {match[2]}"
+        position = f"строка {match[1]}, столбец {match[2]}"
         text = text[: match.start()]
     elif match := _TOML_END.search(text):
-        where = f"{path.name}, конец файла"
+        position = "конец файла"
         text = text[: match.start()]
-    else:
-        where = path.name
-    return ImportIssue(where, f"ошибка синтаксиса TOML: {text}")
+    for pattern, russian in _TOML_MESSAGES:
+        if found := pattern.fullmatch(text.strip()):
+            return position, f"{_TOML_SYNTAX}: {russian(found)}"
+    return position, _TOML_SYNTAX
+
+
+_TOML_SYNTAX: Final = "ошибка синтаксиса TOML"
+
+
+def _toml_key(found: re.Match[str]) -> str:
+    """tomllib names a table by its key as a tuple: ('organizations', 'doctors')."""
+    parts = re.findall(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"", found["key"])
+    return ".".join(single or double for single, double in parts) or found["key"]
+
+
+def _toml_char(found: re.Match[str]) -> str:
+    char = found["char"]
+    return "перевод строки" if char == r"\n" else f"символ {char}"
+
+
+_TOML_MESSAGES: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]] = (
+    (
+        re.compile(r"Expected '=' after a key in a key/value pair"),
+        lambda _: "после ключа нужен знак «=» и значение (ключ = значение)",
+    ),
+    (
+        re.compile(r"Invalid value"),
+        lambda _: (
+            'недопустимое значение: текст пишется в кавычках ("…"), '
+            "числа, true/false и даты — без них"
+        ),
+    ),
+    (
+        re.compile(r"Invalid statement"),
+        lambda _: "строка должна быть «ключ = значение», заголовком [раздел] или комментарием #",
+    ),
+    (
+        re.compile(r"Expected newline or end of document after a statement"),
+        lambda _: "после значения в той же строке лишний текст (комментарий начинается с #)",
+    ),
+    (re.compile(r"Unclosed array"), lambda _: "список не закрыт: не хватает «]»"),
+    (
+        re.compile(r"Unclosed inline table"),
+        lambda _: "таблица в фигурных скобках не закрыта: не хватает «}»",
+    ),
+    (
+        re.compile(r"Cannot declare (?P<key>.+) twice"),
+        lambda found: f"раздел [{_toml_key(found)}] уже объявлен выше",
+    ),
+    (
+        re.compile(r"Cannot overwrite a value"),
+        lambda _: "этот ключ уже задан выше: у ключа может быть только одно значение",
+    ),
+    (
+        re.compile(r"Cannot (?:mutate immutable|redefine) namespace (?P<key>.+)"),
+        lambda found: f"{_toml_key(found)} уже задан выше целиком, дополнить его нельзя",
+    ),
+    (
+        re.compile(r"Duplicate inline table key (?P<key>.+)"),
+        lambda found: f"ключ {_toml_key(found)} повторяется в таблице в фигурных скобках",
+    ),
+    (
+        re.compile(r"Illegal character '(?P<char>\\n)'"),
+        lambda _: "текст в кавычках не закрыт: закрывающая кавычка должна стоять в той же строке",
+    ),
+    (
+        re.compile(r"Illegal character (?P<char>.+)"),
+        lambda found: f"недопустимый {_toml_char(found)} в тексте",
+    ),
+    (
+        re.compile(r"Found invalid character (?P<char>.+)"),
+        lambda found: f"недопустимый {_toml_char(found)}",
+    ),
+    (re.compile(r"Unterminated string"), lambda _: "текст не закрыт: не хватает кавычек"),
+    (
+        re.compile(r"Expected '\]' at the end of a table declaration"),
+        lambda _: "заголовок раздела не закрыт: не хватает «]»",
+    ),
+    (
+        re.compile(r"Expected '\]\]' at the end of an array declaration"),
+        lambda _: "заголовок [[…]] не закрыт: не хватает «]]»",
+    ),
+    (
+        re.compile(r"Invalid initial character for a key part"),
+        lambda _: "ключ начинается с недопустимого символа (ключ — латинские буквы, цифры, _ и -)",
+    ),
+    (
+        re.compile(r"Unescaped '\\' in a string"),
+        lambda _: "обратная косая черта \\ в тексте: удвойте её или возьмите текст в 'апострофы'",
+    ),
+    (
+        re.compile(r"Invalid hex value|Escaped character is not a Unicode scalar value"),
+        lambda _: "неверный код символа после \\u или \\U",
+    ),
+    (
+        re.compile(r"Invalid date or datetime"),
+        lambda _: "такой даты или времени нет (дата пишется ГГГГ-ММ-ДД)",
+    ),
+    # After every more particular "Expected …".
+    (
+        re.compile(r"Expected (?P<char>.+)"),
+        lambda found: f"не хватает {found['char']}",
+    ),
+)

@@ -176,6 +176,8 @@ def _check_services(issues: IssueCollector, *, raw_org: Any, org_loc: Loc) -> li
                     paid=service.paid,
                     price=service.price,
                     by_district=service.by_district,
+                    max_wait_hours=service.max_wait_hours,
+                    max_wait_working_days=service.max_wait_working_days,
                 )
             )
     return plans
@@ -185,6 +187,12 @@ def _check_price(issues: IssueCollector, service: ServiceIn, loc: Loc) -> bool:
     """A paid service names its price, and only a paid one: the patient sees it before booking."""
     if service.paid and service.price is None:
         issues.add((*loc, "price"), "у платной услуги (paid = true) должна быть цена в рублях")
+        return False
+    if service.max_wait_hours is not None and service.max_wait_working_days is not None:
+        issues.add(
+            (*loc, "max_wait_working_days"),
+            "срок ожидания задаётся одним полем: max_wait_hours или max_wait_working_days",
+        )
         return False
     if not service.paid and service.price is not None:
         issues.add(

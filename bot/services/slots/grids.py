@@ -23,11 +23,14 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    column,
     exists,
     func,
     literal_column,
     null,
+    or_,
     select,
+    table,
     true,
     union_all,
 )
@@ -36,6 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.services.slots.rules import _SECOND, _naive
 from bot.services.slots.storage import _ACTIVE, _BOOKINGS, _HOURS, _SLOTS, _Codec, _codec, _Query
+from db.models import OfferState, SlotOffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +66,29 @@ def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+# Offers of freed slots from the waitlist (db/models/waitlist.py), as the grids read them.
+_OFFERS = table(SlotOffer.__tablename__, column("slot_id"), column("state"), column("held_until"))
+_HELD: ColumnElement[Any] = literal_column(f"'{OfferState.HELD.value}'")
+
+
 def _booked() -> Any:
+    """Taken: actively booked, or held from the waitlist for whoever was offered it."""
     # The literal status lets SQLite use the partial index of active bookings.
-    return (
+    booked = (
         exists()
         .where(_BOOKINGS.c.slot_id == _SLOTS.c.id, _BOOKINGS.c.status == _ACTIVE)
         .correlate(_SLOTS)
     )
+    held = (
+        exists()
+        .where(
+            _OFFERS.c.slot_id == _SLOTS.c.id,
+            _OFFERS.c.state == _HELD,
+            _OFFERS.c.held_until > bindparam("now"),
+        )
+        .correlate(_SLOTS)
+    )
+    return or_(booked, held)
 
 
 def _open_slots_of_doctor() -> ColumnElement[bool]:
