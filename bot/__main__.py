@@ -281,7 +281,7 @@ async def _sandbox(settings: Settings, port: int | None) -> int:
         await sandbox.stop()
         raise
     # Still English: tests/sandbox/test_isolation.py (PAGE_LINE) reads this line.
-    print(f"Talon sandbox: open {sandbox.url} in a browser (Ctrl+C stops it)", flush=True)
+    print(f"Песочница Talon: откройте {sandbox.url} в браузере (Ctrl+C — остановить)", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -456,11 +456,25 @@ def _reason(error: BaseException) -> str:
 def _explain(error: BaseException, context: _Context) -> str | None:
     """One Russian line saying what failed and what to do; None for anything else (a bug
     keeps its traceback)."""
-    for explain in (_bad_token, _busy_port, _no_database, _no_redis, _no_telegram, _no_file):
+    for explain in (
+        _bad_token,
+        _busy_port,
+        _no_database,
+        _no_redis,
+        _no_telegram,
+        _no_file,
+        _long_agreement,
+    ):
         for cause in _chain(error):
             if (line := explain(cause, context)) is not None:
                 return line
     return None
+
+
+def _long_agreement(error: BaseException, _context: _Context) -> str | None:
+    from bot.app import AgreementTooLongError
+
+    return str(error) if isinstance(error, AgreementTooLongError) else None
 
 
 def _bad_token(error: BaseException, _context: _Context) -> str | None:

@@ -87,13 +87,19 @@ async def purge_stale(
         await outbox_rows.purge(session, before=clock.now() - OUTBOX_KEPT)
 
 
+class AgreementTooLongError(ValueError):
+    """The consent text would not fit the consent screen's Telegram message."""
+
+
 def check_agreement(settings: Settings) -> None:
     for path in (settings.consent.file, *settings.consent.translations.values()):
         text = agreement_text(path)
         if len(text) > MAX_AGREEMENT_CHARS:
-            raise ValueError(
-                f"the agreement in {path} has {len(text)} characters; "
-                f"a Telegram message holds at most {MAX_AGREEMENT_CHARS} here"
+            # Operator-facing, like every start-up failure (bot/__main__.py): Russian.
+            raise AgreementTooLongError(
+                f"Текст согласия {path}: {len(text)} символов, а в сообщение Telegram на экране "
+                f"согласия помещается не больше {MAX_AGREEMENT_CHARS}; сократите его "
+                "(consent.file в настройках)."
             )
 
 

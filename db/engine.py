@@ -74,7 +74,8 @@ def make_private_file(path: Path) -> None:
     for item in (folder, path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
         if item.exists() and item.stat().st_mode & 0o077:
             logger.warning(
-                "%s is open to other users (mode %o): it holds patients' data; run chmod %s %s",
+                "%s открыт другим пользователям (права %o), а в нём данные пациентов: "
+                "выполните chmod %s %s",
                 item,
                 item.stat().st_mode & 0o777,
                 "700" if item.is_dir() else "600",

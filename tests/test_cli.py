@@ -460,7 +460,7 @@ async def test_the_sandbox_command_serves_the_page_without_a_token(tmp_path: Pat
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
-        url = line.split("open ", 1)[1].split()[0]
+        url = line.split("откройте ", 1)[1].split()[0]
         assert url.startswith("http://127.0.0.1:")
         async with aiohttp.ClientSession(base_url=url) as http:
             async with http.get("/") as response:
@@ -648,7 +648,9 @@ def test_import_output_has_no_library_log_lines(imported: Imported) -> None:
     assert imported.result.returncode == 0, imported.result.stderr
     # Alembic logs some sixteen INFO lines while it creates the schema.
     assert "alembic" not in output
-    assert " INFO " not in output, output
+    # Only the progress of the slots (bot/progress.py) is logged beside the printed result.
+    info = [line for line in output.splitlines() if " INFO " in line]
+    assert all(" INFO bot.progress: " in line for line in info), output
 
 
 def test_unreachable_telegram_is_one_line_without_traceback(tmp_path: Path) -> None:

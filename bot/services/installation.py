@@ -45,9 +45,9 @@ class ForeignDatabaseError(Exception):
         self.database = database
         self.found = found
         super().__init__(
-            f"The sandbox refuses to start on {database}: it runs only on a database it created "
-            f"itself, and this one {found}. Set sandbox.database_url "
-            "(TALON_SANDBOX__DATABASE_URL) to a new file."
+            f"Песочница не запускается на {database}: она работает только с базой, которую "
+            f"создала сама, а эта {found}. Укажите в sandbox.database_url "
+            "(TALON_SANDBOX__DATABASE_URL) новый файл."
         )
 
 
@@ -89,9 +89,12 @@ async def check_sandbox_database(*, url: str) -> None:
     if not has_tables or purpose == Purpose.SANDBOX:
         return
     found = (
-        "has tables but no installation record (an older bot or another program made it)"
+        "содержит таблицы, но не запись об установке (её создала старая версия бота "
+        "или другая программа)"
         if purpose is None
-        else f"was created by the {purpose}"
+        else "создана ботом"
+        if purpose == Purpose.BOT
+        else f"создана программой «{purpose}»"
     )
     raise ForeignDatabaseError(database=describe_database(url), found=found)
 

@@ -34,7 +34,7 @@ from tests.test_cli import (
     sqlite_url,
 )
 
-PAGE_LINE = "Talon sandbox: open "
+PAGE_LINE = "Песочница Talon: откройте "
 
 
 def installation_rows(db: Path) -> list[tuple[str, str]]:
@@ -119,7 +119,7 @@ async def test_the_sandbox_refuses_a_database_it_did_not_create(
     assert len(lines) == 1, result.stderr
     assert str(db) in lines[0]
     assert "sandbox.database_url" in lines[0]
-    assert "created itself" in lines[0]
+    assert "создала сама" in lines[0]
     assert_no_traceback(result.stderr)
     # Not migrated, no demo data, no slots, no reminder touched, no installation row written.
     assert snapshot(sqlite_url(db)) == before

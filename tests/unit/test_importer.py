@@ -413,7 +413,8 @@ def test_toml_syntax_error_is_reported_with_line(tmp_path: Path) -> None:
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ImportErrors) as caught:
         load_toml(tmp_path / "nope.toml")
-    assert "не прочитан" in issues_of(caught)[0].message
+    message = issues_of(caught)[0].message
+    assert message == "файл не прочитан: такого файла нет", message
 
 
 def test_single_interval_has_no_index_and_toml_date_is_accepted() -> None:

@@ -7,6 +7,7 @@ The plans are what a file that passed every check asks for, already normalized.
 
 from __future__ import annotations
 
+import errno
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -291,7 +292,7 @@ def load_toml(path: Path | str) -> dict[str, Any]:
         raise ImportErrors([ImportIssue(path.name, "файл должен быть в кодировке UTF-8")]) from None
     except OSError as exc:
         raise ImportErrors(
-            [ImportIssue(str(path), f"файл не прочитан: {exc.strerror or exc}")]
+            [ImportIssue(str(path), f"файл не прочитан: {_os_reason(exc)}")]
         ) from None
 
 
@@ -422,3 +423,15 @@ _TOML_MESSAGES: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str
         lambda found: f"не хватает {found['char']}",
     ),
 )
+
+
+# The system's own words for why a file can't be read are English; the common ones in Russian.
+_OS_REASONS: Final = {
+    errno.ENOENT: "такого файла нет",
+    errno.EACCES: "нет прав на чтение",
+    errno.EISDIR: "это папка, а не файл",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    return _OS_REASONS.get(exc.errno or 0, f"ошибка системы ({exc.strerror or exc})")
