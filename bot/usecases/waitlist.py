@@ -29,6 +29,18 @@ async def _commit_owing(
     return queued
 
 
+async def _passed_on(
+    session: AsyncSession, owed: list[OfferOwed] | None, *, user_id: int, now: datetime
+) -> bool:
+    """Committed with the offers the account's step passed on; False (nothing changed) when
+    the offer or entry was not the account's to act on."""
+    if owed is None:
+        await session.rollback()
+        return False
+    await _commit_owing(session, owed, acting_chat=user_id, now=now)
+    return True
+
+
 async def join(
     session: AsyncSession,
     *,
@@ -97,11 +109,7 @@ async def decline(
     owed = await line.decline(
         session, offer_id=offer_id, user_id=user_id, now=now, hold=settings.waitlist.hold
     )
-    if owed is None:
-        await session.rollback()
-        return False
-    await _commit_owing(session, owed, acting_chat=user_id, now=now)
-    return True
+    return await _passed_on(session, owed, user_id=user_id, now=now)
 
 
 async def leave(
@@ -110,11 +118,7 @@ async def leave(
     owed = await line.leave(
         session, entry_id=entry_id, user_id=user_id, now=now, hold=settings.waitlist.hold
     )
-    if owed is None:
-        await session.rollback()
-        return False
-    await _commit_owing(session, owed, acting_chat=user_id, now=now)
-    return True
+    return await _passed_on(session, owed, user_id=user_id, now=now)
 
 
 async def expire(session: AsyncSession, *, now: datetime, hold: timedelta) -> tuple[int, ...]:
