@@ -187,7 +187,8 @@ async def test_an_existing_database_open_to_others_is_warned_about(
     with caplog.at_level(logging.WARNING, logger="db.engine"):
         async with running(tmp_path, clock):
             pass
-    warnings = [r.getMessage() for r in caplog.records if "открыт другим пользователям" in r.getMessage()]
+    messages = [record.getMessage() for record in caplog.records]
+    warnings = [message for message in messages if "открыт другим пользователям" in message]
     assert any("talon.sqlite3 " in w and "chmod 600" in w for w in warnings), warnings
 
 
